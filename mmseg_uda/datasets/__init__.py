@@ -1,0 +1,3 @@
+from .uda_dataset import UDADataset
+
+__all__ = ['UDADataset']

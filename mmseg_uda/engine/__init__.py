@@ -1,0 +1,1 @@
+from . import hooks, model_wrappers, optimizers  # noqa: F401

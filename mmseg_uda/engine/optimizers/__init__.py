@@ -1,0 +1,4 @@
+from .multi_optim_wrapper import MultiOptimWrapper
+from .multi_optim_wrapper_constructor import MultiOptimWrapperConstructor
+
+__all__ = ['MultiOptimWrapper', 'MultiOptimWrapperConstructor']

@@ -1,0 +1,3 @@
+from .uda_encoder_decoder import UDAEncoderDecoder
+
+__all__ = ['UDAEncoderDecoder']

@@ -1,0 +1,109 @@
+"""Encoder-decoder segmentor trained on a labelled source and an unlabelled
+target domain."""
+from typing import Dict, List, Optional, Sequence, Union
+
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.registry import MODELS
+from mmseg.utils import SampleList, add_prefix
+from torch import Tensor, nn
+
+from ..uda.domain_outputs import DomainOutputs
+
+
+@MODELS.register_module()
+class UDAEncoderDecoder(EncoderDecoder):
+    """EncoderDecoder with two-domain training and pluggable target terms.
+
+    Inference (``predict``, ``tensor`` mode, test time augmentation) is
+    plain :class:`EncoderDecoder`. Training on a two-domain batch
+    (``inputs=dict(source=..., target=...)`` from
+    :class:`UDADataPreProcessor`) returns the source segmentation losses
+    (main head, plus the auxiliary "low" head when configured) and the
+    losses of every term in ``uda_terms``. Everything is one loss dict, so
+    MMEngine's default ``train_step`` (also under
+    ``MMDistributedDataParallel``, which never calls a model's own
+    ``train_step``) does one backward pass and steps the optimiser(s).
+
+    A term is a registered module with
+    ``loss(source: DomainOutputs, target: DomainOutputs) -> dict``; terms
+    owning extra networks (discriminators) hold them as submodules, so they
+    are saved, synchronised by DDP and can get their own optimiser through
+    :class:`MultiOptimWrapperConstructor`. A single-domain training batch
+    (a plain tensor) is trained with the source losses only, which is what
+    source-only and self-training configs use.
+
+    Args:
+        uda_terms (list[dict]): Configs of the target terms, e.g.
+            ``[dict(type='TargetOutputLoss', loss=dict(type='MaxSquareLoss',
+            loss_weight=0.1))]``. Defaults to none (source only).
+        **kwargs: Arguments of :class:`EncoderDecoder`.
+    """
+
+    def __init__(self, uda_terms: Sequence[dict] = (), **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.uda_terms = nn.ModuleList(
+            [MODELS.build(term) for term in uda_terms])
+
+    def forward_domain(self, inputs: Tensor) -> DomainOutputs:
+        """Run the backbone and every head once on one domain's images.
+
+        Args:
+            inputs (Tensor): Normalised images, shape (B, 3, H, W).
+
+        Returns:
+            DomainOutputs: Features and head logits.
+        """
+        feats = self.extract_feat(inputs)
+        logits = {'main': self.decode_head(feats)}
+        if self.with_auxiliary_head:
+            logits['low'] = self.auxiliary_head(feats)
+        return DomainOutputs(inputs, feats, logits, self.align_corners)
+
+    def source_losses(self, source: DomainOutputs,
+                      data_samples: SampleList) -> Dict[str, Tensor]:
+        """Supervised cross-entropy of every head on labelled images.
+
+        Args:
+            source (DomainOutputs): Outputs on the labelled images.
+            data_samples (list[SegDataSample]): Their ground truth.
+
+        Returns:
+            dict[str, Tensor]: ``decode.*`` and, if multi-level, ``aux.*``.
+        """
+        losses = add_prefix(
+            self.decode_head.loss_by_feat(source.logits['main'],
+                                          data_samples), 'decode')
+        if 'low' in source.logits:
+            losses.update(
+                add_prefix(
+                    self.auxiliary_head.loss_by_feat(source.logits['low'],
+                                                     data_samples), 'aux'))
+        return losses
+
+    def loss(self, inputs: Union[Tensor, Dict[str, Tensor]],
+             data_samples: Union[SampleList, Dict[str, SampleList]]
+             ) -> Dict[str, Tensor]:
+        """Losses of one training batch.
+
+        Args:
+            inputs (Tensor | dict[str, Tensor]): Images, shape (B, 3, H, W),
+                or such tensors keyed ``source`` and ``target``.
+            data_samples (list | dict[str, list]): Matching data samples
+                (the target's carry no labels).
+
+        Returns:
+            dict[str, Tensor]: Source losses prefixed ``src.`` and target
+            terms' losses prefixed ``tgt.`` for two-domain batches; plain
+            source losses for a single-domain batch.
+        """
+        if not isinstance(inputs, dict):
+            return self.source_losses(
+                self.forward_domain(inputs), data_samples)
+        source = self.forward_domain(inputs['source'])
+        losses = add_prefix(
+            self.source_losses(source, data_samples['source']), 'src')
+        if len(self.uda_terms) > 0:
+            target = self.forward_domain(inputs['target'])
+            for term in self.uda_terms:
+                losses.update(add_prefix(term.loss(source, target), 'tgt'))
+        return losses

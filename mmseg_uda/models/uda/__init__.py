@@ -1,0 +1,4 @@
+from .domain_outputs import DomainOutputs
+from .target_output_loss import TargetOutputLoss
+
+__all__ = ['DomainOutputs', 'TargetOutputLoss']

@@ -1,0 +1,54 @@
+"""Network outputs of one domain's batch, shared by every loss term."""
+from typing import Dict, Tuple
+
+from mmseg.models.utils import resize
+from torch import Tensor
+
+
+class DomainOutputs:
+    """What the segmentor computed for one domain in a training step.
+
+    The backbone and heads run once per domain; every term (source CE,
+    a method's target loss, a discriminator) reads from here instead of
+    running the network again.
+
+    Args:
+        inputs (Tensor): The normalised images, shape (B, 3, H, W).
+        feats (tuple[Tensor]): Backbone (and neck) outputs, e.g. the four
+            ResNet stages.
+        logits (dict[str, Tensor]): Head outputs at head resolution, shape
+            (B, C, h, w); ``'main'`` (decode head) and, for multi-level
+            models, ``'low'`` (auxiliary head).
+        align_corners (bool): How logits are upsampled to the input size.
+    """
+
+    def __init__(self, inputs: Tensor, feats: Tuple[Tensor, ...],
+                 logits: Dict[str, Tensor], align_corners: bool) -> None:
+        self.inputs = inputs
+        self.feats = feats
+        self.logits = logits
+        self.align_corners = align_corners
+        self._resized: Dict[str, Tensor] = {}
+
+    def resized(self, name: str = 'main') -> Tensor:
+        """Logits of head ``name`` upsampled bilinearly to the input size.
+
+        Args:
+            name (str): ``'main'`` or ``'low'``.
+
+        Returns:
+            Tensor: Shape (B, C, H, W); computed once and cached.
+        """
+        if name not in self._resized:
+            if name not in self.logits:
+                raise KeyError(
+                    f'no {name!r} output in this model (available: '
+                    f'{sorted(self.logits)}); a multi-level term needs an '
+                    'auxiliary_head (configs/_base_/models/'
+                    'deeplabv2_r101_multi.py)')
+            self._resized[name] = resize(
+                self.logits[name],
+                size=self.inputs.shape[2:],
+                mode='bilinear',
+                align_corners=self.align_corners)
+        return self._resized[name]

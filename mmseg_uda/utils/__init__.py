@@ -1,0 +1,1 @@
+from . import atomic_write, checkpoint_safety  # noqa: F401
