@@ -1,5 +1,5 @@
 """Data preprocessor for two-domain training batches."""
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 from mmseg.registry import MODELS
@@ -18,7 +18,24 @@ class UDADataPreProcessor(SegDataPreProcessor):
     ``loss`` consumes. Any other batch (validation, test, single-domain
     training such as source-only or self-training) is processed exactly as
     by :class:`SegDataPreProcessor`.
+
+    Without ``size`` or ``size_divisor`` (the methods resize rather than
+    crop, so a domain's training images share one size) images are stacked
+    unpadded (``size_divisor=1``).
+
+    Args:
+        size (tuple, optional): Pad every training image to this size.
+        size_divisor (int, optional): Pad to a multiple of this.
+        **kwargs: Other arguments of :class:`SegDataPreProcessor`.
     """
+
+    def __init__(self,
+                 size: Optional[tuple] = None,
+                 size_divisor: Optional[int] = None,
+                 **kwargs) -> None:
+        if size is None and size_divisor is None:
+            size_divisor = 1
+        super().__init__(size=size, size_divisor=size_divisor, **kwargs)
 
     def forward(self, data: dict, training: bool = False) -> Dict[str, Any]:
         """Process a batch.
