@@ -30,9 +30,9 @@ target_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=test_scale, keep_ratio=False),
-    # Loaded after Resize: labels stay at full resolution.
+    # Loaded after Resize: labels stay at full resolution (UDAIoUMetric
+    # names the file if a label's size differs from its image's).
     dict(type='LoadAnnotations'),
-    dict(type='CheckSegMapSize'),
     dict(type='PackSegInputs'),
 ]
 
@@ -46,7 +46,6 @@ target_train = dict(
     data_root=target_root,
     data_prefix=dict(
         img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
-    require_labels=False,
     pipeline=target_pipeline)
 target_val = dict(
     type='CityscapesUDADataset',

@@ -2,7 +2,8 @@
 from typing import List, Optional
 
 from mmengine.model import MMDistributedDataParallel
-from mmseg.registry import MODEL_WRAPPERS
+# mmengine looks model wrappers up in its root registry (Runner.wrap_model).
+from mmengine.registry import MODEL_WRAPPERS
 from torch import nn
 
 
