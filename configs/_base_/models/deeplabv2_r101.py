@@ -1,0 +1,47 @@
+# DeepLab-V2 ResNet-101 as in the legacy Res_Deeplab code (MaxSquare, depth
+# method): caffe-style, ceil-mode max-pool, output stride 8, ASPP-sum
+# classifier on layer4. Method configs override `type` with a UDA segmentor.
+#
+# Inputs are BGR 0-255 (mmcv loads BGR) with the caffe mean subtracted and
+# no std. Training with a plain SegDataPreProcessor needs `size` or
+# `size_divisor` set by the experiment (mmseg's stack_batch requires one).
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[104.00698793, 116.66876762, 122.67891434],
+    std=[1.0, 1.0, 1.0],
+    bgr_to_rgb=False,
+    pad_val=0,
+    seg_pad_val=255)
+model = dict(
+    type='EncoderDecoder',
+    data_preprocessor=data_preprocessor,
+    pretrained=None,
+    backbone=dict(
+        type='DeepLabResNet',
+        depth=101,
+        strides=(1, 2, 1, 1),
+        dilations=(1, 1, 2, 4),
+        style='caffe',
+        maxpool_ceil_mode=True,
+        out_indices=(0, 1, 2, 3),
+        norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=False,
+        # MaxSquare trains every BN affine parameter except the stem's;
+        # the depth method sets 'all'.
+        frozen_bn_affine='stem',
+        contract_dilation=False),
+    decode_head=dict(
+        type='DeepLabV2Head',
+        in_channels=2048,
+        in_index=3,
+        dilations=(6, 12, 18, 24),
+        num_classes=19,
+        align_corners=True,
+        # Mean over non-ignored pixels, as the legacy CE (ignore 255).
+        loss_decode=dict(
+            type='CrossEntropyLoss',
+            use_sigmoid=False,
+            loss_weight=1.0,
+            avg_non_ignore=True)),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
