@@ -1,3 +1,7 @@
+from . import transforms  # noqa: F401
 from .uda_dataset import UDADataset
+from .cityscapes import CityscapesUDADataset
+from .gta5 import GTA5Dataset
 
 __all__ = ['UDADataset']
+__all__ += ['CityscapesUDADataset', 'GTA5Dataset']
