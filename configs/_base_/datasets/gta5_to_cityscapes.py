@@ -11,8 +11,8 @@ target_scale = (1024, 512)
 test_scale = (1024, 512)
 
 source_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='CheckedLoadImageFromFile'),
+    dict(type='CheckedLoadAnnotations'),
     dict(type='CheckSegMapSize'),
     dict(type='Resize', scale=source_scale, keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
@@ -21,18 +21,18 @@ source_pipeline = [
 ]
 # The target's labels are never loaded in training.
 target_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='Resize', scale=target_scale, keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomGaussianBlur', prob=0.5, max_radius=1.0),
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='Resize', scale=test_scale, keep_ratio=False),
     # Loaded after Resize: labels stay at full resolution (UDAIoUMetric
     # names the file if a label's size differs from its image's).
-    dict(type='LoadAnnotations'),
+    dict(type='CheckedLoadAnnotations'),
     dict(type='PackSegInputs'),
 ]
 
@@ -46,6 +46,7 @@ target_train = dict(
     data_root=target_root,
     data_prefix=dict(
         img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
+    require_labels=False,  # unlabelled target: labels are never read
     pipeline=target_pipeline)
 target_val = dict(
     type='CityscapesUDADataset',

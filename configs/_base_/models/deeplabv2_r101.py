@@ -1,19 +1,21 @@
 # DeepLab-V2 ResNet-101 as in the legacy Res_Deeplab code (MaxSquare, depth
 # method): caffe-style, ceil-mode max-pool, output stride 8, ASPP-sum
-# classifier on layer4. Method configs override `type` with a UDA segmentor.
+# classifier on layer4. UDAEncoderDecoder is a plain EncoderDecoder for
+# single-domain batches and at test time, and adds a method's target terms
+# (model.uda_terms) for two-domain batches.
 #
 # Inputs are BGR 0-255 (mmcv loads BGR) with the caffe mean subtracted and
-# no std. Training with a plain SegDataPreProcessor needs `size` or
-# `size_divisor` set by the experiment (mmseg's stack_batch requires one).
+# no std. Training images are resized to fixed sizes (no crop), so they are
+# stacked unpadded.
 data_preprocessor = dict(
-    type='SegDataPreProcessor',
+    type='UDADataPreProcessor',
     mean=[104.00698793, 116.66876762, 122.67891434],
     std=[1.0, 1.0, 1.0],
     bgr_to_rgb=False,
     pad_val=0,
     seg_pad_val=255)
 model = dict(
-    type='EncoderDecoder',
+    type='UDAEncoderDecoder',
     data_preprocessor=data_preprocessor,
     pretrained=None,
     backbone=dict(
@@ -45,3 +47,19 @@ model = dict(
             avg_non_ignore=True)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
+# The multi-level "low" head (same ASPP-sum classifier on layer3, 0.1 x the
+# source CE), defined once here so configs can attach it with
+# `model = dict(auxiliary_head=_base_.low_head)`; deeplabv2_r101_multi.py
+# does exactly that.
+low_head = dict(
+    type='DeepLabV2Head',
+    in_channels=1024,
+    in_index=2,
+    dilations=(6, 12, 18, 24),
+    num_classes=19,
+    align_corners=True,
+    loss_decode=dict(
+        type='CrossEntropyLoss',
+        use_sigmoid=False,
+        loss_weight=0.1,
+        avg_non_ignore=True))
