@@ -1,6 +1,6 @@
 """Encoder-decoder segmentor trained on a labelled source and an unlabelled
 target domain."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, Sequence, Union
 
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
@@ -36,11 +36,21 @@ class UDAEncoderDecoder(EncoderDecoder):
         uda_terms (list[dict]): Configs of the target terms, e.g.
             ``[dict(type='TargetOutputLoss', loss=dict(type='MaxSquareLoss',
             loss_weight=0.1))]``. Defaults to none (source only).
+        logit_temperature (float): Training logits of every head are divided
+            by this before any loss (FADA's T = 1.8 also scales the source
+            CE). Inference is unaffected. Defaults to 1.0.
         **kwargs: Arguments of :class:`EncoderDecoder`.
     """
 
-    def __init__(self, uda_terms: Sequence[dict] = (), **kwargs) -> None:
+    def __init__(self,
+                 uda_terms: Sequence[dict] = (),
+                 logit_temperature: float = 1.0,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
+        if logit_temperature <= 0:
+            raise ValueError(
+                f'logit_temperature must be > 0, got {logit_temperature}')
+        self.logit_temperature = logit_temperature
         self.uda_terms = nn.ModuleList(
             [MODELS.build(term) for term in uda_terms])
 
@@ -57,6 +67,8 @@ class UDAEncoderDecoder(EncoderDecoder):
         logits = {'main': self.decode_head(feats)}
         if self.with_auxiliary_head:
             logits['low'] = self.auxiliary_head(feats)
+        if self.logit_temperature != 1.0:
+            logits = {k: v / self.logit_temperature for k, v in logits.items()}
         return DomainOutputs(inputs, feats, logits, self.align_corners)
 
     def source_losses(self, source: DomainOutputs,

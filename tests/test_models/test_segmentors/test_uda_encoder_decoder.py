@@ -237,3 +237,22 @@ def test_predict_is_plain_encoder_decoder():
     out = model(**batch, mode='predict')
     assert out[0].pred_sem_seg.data.shape == (1, 32, 48)
     assert out[0].seg_logits.data.shape == (NUM_CLASSES, 32, 48)
+
+
+def test_logit_temperature_scales_training_logits_only():
+    cfg = tiny_model_cfg(False, dict(type='MaxSquareLoss', loss_weight=0.1))
+    model = MODELS.build(cfg)
+    hot = MODELS.build(dict(cfg, logit_temperature=1.8))
+    hot.load_state_dict(model.state_dict())
+    model.eval(), hot.eval()
+    data, *_ = make_batch()
+    inputs = model.data_preprocessor(data, training=True)['inputs']['source']
+    torch.testing.assert_close(
+        hot.forward_domain(inputs).logits['main'],
+        model.forward_domain(inputs).logits['main'] / 1.8)
+    batch = model.data_preprocessor(data['target'], training=False)
+    torch.testing.assert_close(
+        hot(**batch, mode='predict')[0].seg_logits.data,
+        model(**batch, mode='predict')[0].seg_logits.data)
+    with pytest.raises(ValueError, match='logit_temperature'):
+        MODELS.build(dict(cfg, logit_temperature=0))
