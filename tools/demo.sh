@@ -2,7 +2,8 @@
 # The embedded default (`make demo`): generate a small synthetic GTA5-like ->
 # Cityscapes-like dataset in the real on-disk formats, convert it with the
 # real converters, train source-only, then MaxSquare and MaxSquare+IW from the
-# source-only checkpoint (the two-step workflow of the real configs), test
+# source-only checkpoint (the two-step workflow of the real configs) plus a
+# control run that only continues source training, test
 # each on the target val split, and print the comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,8 @@ run() {  # run NAME: train configs/demo/NAME.py on 1 process, then test it
         --work-dir "$WORK/$name" --save-metrics "$WORK/$name/test_metrics.json"
 }
 
-for name in ${DEMO_RUNS:-source_only maxsquare maxsquare_iw}; do
+RUNS=${DEMO_RUNS:-source_only source_only_more_iters maxsquare maxsquare_iw}
+for name in $RUNS; do
     run "$name"
 done
-python tools/demo_summary.py "$WORK" ${DEMO_RUNS:-source_only maxsquare maxsquare_iw}
+python tools/demo_summary.py "$WORK" $RUNS
