@@ -14,6 +14,22 @@ data_preprocessor = dict(
     bgr_to_rgb=False,
     pad_val=0,
     seg_pad_val=255)
+# The multi-level "low" head (same ASPP-sum classifier on layer3, 0.1 x the
+# source CE), defined once here so configs can attach it with
+# `model = dict(auxiliary_head=_base_.low_head)`; deeplabv2_r101_multi.py
+# does exactly that.
+low_head = dict(
+    type='DeepLabV2Head',
+    in_channels=1024,
+    in_index=2,
+    dilations=(6, 12, 18, 24),
+    num_classes=19,
+    align_corners=True,
+    loss_decode=dict(
+        type='CrossEntropyLoss',
+        use_sigmoid=False,
+        loss_weight=0.1,
+        avg_non_ignore=True))
 model = dict(
     type='UDAEncoderDecoder',
     data_preprocessor=data_preprocessor,
@@ -32,34 +48,12 @@ model = dict(
         # the depth method sets 'all'.
         frozen_bn_affine='stem',
         contract_dilation=False),
+    # The same classifier on layer4 (2048 channels) with the full CE:
+    # mean over non-ignored pixels, as the legacy CE (ignore 255).
     decode_head=dict(
-        type='DeepLabV2Head',
+        low_head,
         in_channels=2048,
         in_index=3,
-        dilations=(6, 12, 18, 24),
-        num_classes=19,
-        align_corners=True,
-        # Mean over non-ignored pixels, as the legacy CE (ignore 255).
-        loss_decode=dict(
-            type='CrossEntropyLoss',
-            use_sigmoid=False,
-            loss_weight=1.0,
-            avg_non_ignore=True)),
+        loss_decode=dict(low_head['loss_decode'], loss_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
-# The multi-level "low" head (same ASPP-sum classifier on layer3, 0.1 x the
-# source CE), defined once here so configs can attach it with
-# `model = dict(auxiliary_head=_base_.low_head)`; deeplabv2_r101_multi.py
-# does exactly that.
-low_head = dict(
-    type='DeepLabV2Head',
-    in_channels=1024,
-    in_index=2,
-    dilations=(6, 12, 18, 24),
-    num_classes=19,
-    align_corners=True,
-    loss_decode=dict(
-        type='CrossEntropyLoss',
-        use_sigmoid=False,
-        loss_weight=0.1,
-        avg_non_ignore=True))

@@ -1,16 +1,14 @@
-from typing import Optional
+from typing import Optional, Tuple
 
-import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .image_wise_weights import (check_iw_ratio, check_seg_logits,
-                                 image_wise_weighted_sum)
+from .target_prediction_loss import TargetPredictionLoss
 
 
 @MODELS.register_module()
-class EntropyLoss(nn.Module):
+class EntropyLoss(TargetPredictionLoss):
     """Entropy minimisation (MinEnt) loss for unlabelled target images.
 
     The MinEnt baseline of the MaxSquare paper. ``p = softmax(seg_logits)``
@@ -40,41 +38,10 @@ class EntropyLoss(nn.Module):
                  loss_weight: float = 1.0,
                  iw_ratio: Optional[float] = None,
                  loss_name: str = 'loss_entropy') -> None:
-        super().__init__()
-        check_iw_ratio(iw_ratio, type(self).__name__)
-        self.loss_weight = loss_weight
-        self.iw_ratio = iw_ratio
-        self._loss_name = loss_name
+        super().__init__(loss_weight, iw_ratio, loss_name)
 
-    def extra_repr(self) -> str:
-        """Extra repr."""
-        return f'loss_weight={self.loss_weight}, iw_ratio={self.iw_ratio}'
-
-    def forward(self, seg_logits: Tensor) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            seg_logits (Tensor): Target logits at the loss resolution,
-                shape (B, C, H, W).
-
-        Returns:
-            Tensor: Scalar loss, already multiplied by ``loss_weight``.
-        """
-        check_seg_logits(seg_logits, type(self).__name__)
+    def elementwise(self, seg_logits: Tensor) -> Tuple[Tensor, Tensor]:
+        """``-p * log p`` (with ``log p = log_softmax``) and ``p``."""
         log_probs = F.log_softmax(seg_logits, dim=1)
         probs = log_probs.exp()
-        elementwise = -probs * log_probs
-        if self.iw_ratio is None:
-            loss = elementwise.mean()
-        else:
-            loss = image_wise_weighted_sum(elementwise, probs, self.iw_ratio)
-        return self.loss_weight * loss
-
-    @property
-    def loss_name(self) -> str:
-        """Name of this loss item, used as its key in the losses dict.
-
-        Returns:
-            str: The name of this loss item.
-        """
-        return self._loss_name
+        return -probs * log_probs, probs

@@ -1,16 +1,14 @@
-from typing import Optional
+from typing import Optional, Tuple
 
-import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .image_wise_weights import (check_iw_ratio, check_seg_logits,
-                                 image_wise_weighted_sum)
+from .target_prediction_loss import TargetPredictionLoss
 
 
 @MODELS.register_module()
-class MaxSquareLoss(nn.Module):
+class MaxSquareLoss(TargetPredictionLoss):
     """Maximum squares loss for unlabelled target images.
 
     From "Domain Adaptation for Semantic Segmentation with Maximum Squares
@@ -54,43 +52,15 @@ class MaxSquareLoss(nn.Module):
             Defaults to 'loss_max_square'.
     """
 
+    plain_scale = 0.5
+
     def __init__(self,
                  loss_weight: float = 1.0,
                  iw_ratio: Optional[float] = None,
                  loss_name: str = 'loss_max_square') -> None:
-        super().__init__()
-        check_iw_ratio(iw_ratio, type(self).__name__)
-        self.loss_weight = loss_weight
-        self.iw_ratio = iw_ratio
-        self._loss_name = loss_name
+        super().__init__(loss_weight, iw_ratio, loss_name)
 
-    def extra_repr(self) -> str:
-        """Extra repr."""
-        return f'loss_weight={self.loss_weight}, iw_ratio={self.iw_ratio}'
-
-    def forward(self, seg_logits: Tensor) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            seg_logits (Tensor): Target logits at the loss resolution,
-                shape (B, C, H, W).
-
-        Returns:
-            Tensor: Scalar loss, already multiplied by ``loss_weight``.
-        """
-        check_seg_logits(seg_logits, type(self).__name__)
+    def elementwise(self, seg_logits: Tensor) -> Tuple[Tensor, Tensor]:
+        """``-p ** 2`` and ``p``."""
         probs = F.softmax(seg_logits, dim=1)
-        if self.iw_ratio is None:
-            loss = -probs.pow(2).mean() / 2
-        else:
-            loss = image_wise_weighted_sum(-probs.pow(2), probs, self.iw_ratio)
-        return self.loss_weight * loss
-
-    @property
-    def loss_name(self) -> str:
-        """Name of this loss item, used as its key in the losses dict.
-
-        Returns:
-            str: The name of this loss item.
-        """
-        return self._loss_name
+        return -probs.pow(2), probs
