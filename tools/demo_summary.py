@@ -11,12 +11,12 @@ def main() -> None:
     args = parser.parse_args()
     print('\nDemo result (target = Cityscapes-like val split, '
           'labels at full resolution):')
-    print(f'{"run":<16}{"mIoU":>8}{"mAcc":>8}{"aAcc":>8}')
+    print(f'{"run":<26}{"mIoU":>8}{"mAcc":>8}{"aAcc":>8}')
     for run in args.runs:
         path = osp.join(args.work_dir, run, 'test_metrics.json')
         with open(path) as f:
             metrics = json.load(f)
-        print(f'{run:<16}' + ''.join(
+        print(f'{run:<26}' + ''.join(
             f'{metrics.get(k, float("nan")):>8.2f}'
             for k in ('mIoU', 'mAcc', 'aAcc')))
 
