@@ -1,13 +1,22 @@
-"""Class tables shared by the GTA5, SYNTHIA, Cityscapes and NTHU datasets.
+"""Class tables shared by the GTA5, SYNTHIA, Cityscapes, NTHU and Mapillary
+datasets.
 
 Raw label ids are mapped to training ids with 256-entry ``uint8`` lookup
 tables (LUTs): ``train_ids = lut[raw_ids]`` for any ``uint8`` array, and every
 raw id not named in a table maps to the ignore index 255.
+
+The benchmarks use four class settings (:data:`CLASS_SETTINGS`): the 19
+Cityscapes classes, the 16 SYNTHIA classes, the 13 classes of the cross-city
+benchmark (which are also the 13 classes of SYNTHIA's mIoU*) and the 7
+categories of the depth method. A converted label of setting ``N`` is named
+``*_labelTrainIds{N}.png`` (no number for 19 classes), see
+:func:`train_id_suffix`.
 """
-from typing import Dict, Mapping, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
-from mmseg.datasets import CityscapesDataset
+from mmseg.datasets import CityscapesDataset, MapillaryDataset_v1
 
 IGNORE_INDEX = 255
 
@@ -169,3 +178,177 @@ NTHU_13_CLASSES = subset_names(NTHU_13_TRAIN_IDS)
 TRAINID_TO_SYNTHIA_16_LUT = build_subset_lut(SYNTHIA_16_TRAIN_IDS)
 TRAINID_TO_SYNTHIA_13_LUT = build_subset_lut(SYNTHIA_13_TRAIN_IDS)
 TRAINID_TO_NTHU_13_LUT = build_subset_lut(NTHU_13_TRAIN_IDS)
+
+# Composed tables: raw id -> class-subset id, in one lookup.
+CITYSCAPES_16_LUT = TRAINID_TO_SYNTHIA_16_LUT[CITYSCAPES_LUT]
+CITYSCAPES_13_LUT = TRAINID_TO_NTHU_13_LUT[CITYSCAPES_LUT]
+SYNTHIA_16_LUT = TRAINID_TO_SYNTHIA_16_LUT[SYNTHIA_LUT]
+# NTHU test labels hold Cityscapes label ids (METHODS.md section 0).
+NTHU_LUT = CITYSCAPES_13_LUT
+
+# Mapillary Vistas v1.2 class names; the label PNGs hold the index of each
+# name in this list (0..65), in Vistas' own (alphabetical) order.
+MAPILLARY_V12_CLASSES: Tuple[str, ...] = tuple(
+    MapillaryDataset_v1.METAINFO['classes'])
+
+# Vistas v1.2 -> 7 categories, grouped as Cityscapes groups its labels.
+# Assumptions (Vistas splits some Cityscapes classes differently): curbs,
+# lane markings and road-level utility covers (manhole, catch basin,
+# pothole) are part of the flat surface, as Cityscapes annotates them;
+# street lights, sign frames and utility poles are objects like poles;
+# mountain, sand and snow are nature like terrain; every other object
+# (banner, bench, billboard, ...), animals, water, boats, the ego vehicle,
+# the car mount and 'Unlabeled' are ignored.
+MAPILLARY_SEVEN_GROUPS: Dict[str, Tuple[str, ...]] = {
+    'flat': ('Curb', 'Bike Lane', 'Crosswalk - Plain', 'Curb Cut', 'Parking',
+             'Pedestrian Area', 'Rail Track', 'Road', 'Service Lane',
+             'Sidewalk', 'Lane Marking - Crosswalk', 'Lane Marking - General',
+             'Catch Basin', 'Manhole', 'Pothole'),
+    'construction':
+    ('Fence', 'Guard Rail', 'Barrier', 'Wall', 'Bridge', 'Building', 'Tunnel'),
+    'object': ('Street Light', 'Pole', 'Traffic Sign Frame', 'Utility Pole',
+               'Traffic Light', 'Traffic Sign (Back)', 'Traffic Sign (Front)'),
+    'nature': ('Mountain', 'Sand', 'Snow', 'Terrain', 'Vegetation'),
+    'sky': ('Sky', ),
+    'human': ('Person', 'Bicyclist', 'Motorcyclist', 'Other Rider'),
+    'vehicle': ('Bicycle', 'Bus', 'Car', 'Caravan', 'Motorcycle', 'On Rails',
+                'Other Vehicle', 'Trailer', 'Truck', 'Wheeled Slow'),
+}
+MAPILLARY_ID_TO_SEVEN: Dict[int, int] = {
+    MAPILLARY_V12_CLASSES.index(name): SEVEN_CLASSES.index(group)
+    for group, names in MAPILLARY_SEVEN_GROUPS.items()
+    for name in names
+}
+MAPILLARY_SEVEN_LUT = build_lut(MAPILLARY_ID_TO_SEVEN)
+
+
+@dataclass(frozen=True)
+class ClassSetting:
+    """One class list of the benchmarks.
+
+    Args:
+        classes (tuple[str]): Class names, in train-id order.
+        palette (tuple[tuple[int, int, int]]): RGB colour of each class.
+    """
+    classes: Tuple[str, ...]
+    palette: Tuple[Tuple[int, int, int], ...]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def metainfo(self) -> dict:
+        """``metainfo`` of a dataset with these classes."""
+        return dict(
+            classes=self.classes,
+            palette=[list(color) for color in self.palette])
+
+
+CLASS_SETTINGS: Dict[int, ClassSetting] = {
+    19: ClassSetting(CITYSCAPES_CLASSES, CITYSCAPES_PALETTE),
+    16: ClassSetting(SYNTHIA_16_CLASSES, subset_palette(SYNTHIA_16_TRAIN_IDS)),
+    13: ClassSetting(NTHU_13_CLASSES, subset_palette(NTHU_13_TRAIN_IDS)),
+    7: ClassSetting(SEVEN_CLASSES, SEVEN_PALETTE),
+}
+
+
+def get_class_setting(num_classes: int,
+                      choices: Optional[Sequence[int]] = None,
+                      owner: str = 'dataset') -> ClassSetting:
+    """The class setting with ``num_classes`` classes.
+
+    Args:
+        num_classes (int): 19, 16, 13 or 7.
+        choices (Sequence[int], optional): The settings ``owner`` supports;
+            defaults to all of :data:`CLASS_SETTINGS`.
+        owner (str): Who asks, for the error message.
+
+    Returns:
+        ClassSetting: Names and palette.
+
+    Raises:
+        ValueError: If ``num_classes`` is not one of ``choices``.
+    """
+    choices = tuple(CLASS_SETTINGS) if choices is None else tuple(choices)
+    if num_classes not in choices:
+        raise ValueError(f'{owner}: num_classes must be one of '
+                         f'{list(choices)}, got {num_classes!r}')
+    return CLASS_SETTINGS[num_classes]
+
+
+def train_id_suffix(num_classes: int, stem: str = '_labelTrainIds') -> str:
+    """File suffix of the converted labels of a class setting.
+
+    Args:
+        num_classes (int): Number of classes of the setting.
+        stem (str): Suffix stem, e.g. ``'_gtFine_labelTrainIds'`` for
+            Cityscapes. Defaults to '_labelTrainIds'.
+
+    Returns:
+        str: ``stem + '.png'`` for 19 classes (the names MMSeg's Cityscapes
+        converter uses), ``f'{stem}{num_classes}.png'`` otherwise, e.g.
+        ``'_labelTrainIds16.png'``.
+    """
+    return f'{stem}{"" if num_classes == 19 else num_classes}.png'
+
+
+class ClassSettingMixin:
+    """Let a seg dataset choose its class setting with ``num_classes``.
+
+    Put it first in the bases of a :class:`mmseg.datasets.BaseSegDataset`
+    subclass and set ``class_choices`` (the settings the dataset's converter
+    writes), ``default_num_classes`` and ``seg_map_stem``. The dataset reads
+    the labels of that setting (``seg_map_stem`` + the setting's suffix,
+    see :func:`train_id_suffix`) and reports the setting's classes and
+    palette in ``metainfo``.
+
+    The labels are already stored in the setting's train ids, so MMSeg's
+    class remapping (``metainfo=dict(classes=...)`` selecting a subset) must
+    not apply on top: a ``classes`` entry in ``metainfo`` is accepted only
+    if it names the setting's classes, and otherwise raises.
+
+    Args:
+        num_classes (int, optional): Number of classes; defaults to
+            ``default_num_classes``.
+        seg_map_suffix (str, optional): Suffix of the label files; defaults
+            to the one the converter writes for the setting.
+        metainfo (dict, optional): Extra meta information; ``palette`` may
+            recolour the classes.
+        *args, **kwargs: Arguments of the dataset base class.
+    """
+
+    class_choices: Tuple[int, ...] = (19, )
+    default_num_classes: int = 19
+    seg_map_stem: str = '_labelTrainIds'
+
+    def __init__(self,
+                 *args,
+                 num_classes: Optional[int] = None,
+                 seg_map_suffix: Optional[str] = None,
+                 metainfo: Optional[dict] = None,
+                 **kwargs) -> None:
+        owner = type(self).__name__
+        if num_classes is None:
+            num_classes = self.default_num_classes
+        setting = get_class_setting(num_classes, self.class_choices, owner)
+        self.class_setting = setting
+        if seg_map_suffix is None:
+            seg_map_suffix = train_id_suffix(num_classes, self.seg_map_stem)
+        metainfo = dict(metainfo or {})
+        classes = metainfo.pop('classes', None)
+        if classes is not None and tuple(classes) != setting.classes:
+            raise ValueError(
+                f'{owner}: metainfo classes {list(classes)} differ from the '
+                f'{num_classes}-class setting {list(setting.classes)}; '
+                f'choose the setting with num_classes (one of '
+                f'{list(self.class_choices)}) instead')
+        palette = metainfo.pop('palette', None)
+        if palette is not None and len(palette) != setting.num_classes:
+            raise ValueError(f'{owner}: metainfo palette has {len(palette)} '
+                             f'colours for {setting.num_classes} classes')
+        # The base class sees no 'classes', so it builds no label map.
+        super().__init__(
+            *args, seg_map_suffix=seg_map_suffix, metainfo=metainfo, **kwargs)
+        self._metainfo.update(setting.metainfo())
+        if palette is not None:
+            self._metainfo['palette'] = [list(color) for color in palette]

@@ -107,10 +107,21 @@ def check_data_list(data_list: List[dict],
             f"data_prefix['seg_map_path'].")
 
 
-def _abbreviate(paths: List[str]) -> str:
+def abbreviate(paths: List[str]) -> str:
+    """The first few paths, quoted, and how many more there are.
+
+    Args:
+        paths (list[str]): Paths to list, e.g. missing files.
+
+    Returns:
+        str: E.g. ``"'a.png', 'b.png' and 3 more"``.
+    """
     listed = ', '.join(repr(p) for p in paths[:_MAX_LISTED])
     hidden = len(paths) - _MAX_LISTED
     return listed + (f' and {hidden} more' if hidden > 0 else '')
+
+
+_abbreviate = abbreviate
 
 
 class ConvertedLabelsMixin:

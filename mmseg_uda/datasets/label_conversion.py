@@ -10,6 +10,13 @@ each output atomically, and stores per-image class pixel counts in
 
 Keys are output paths relative to the data root (with ``/``); values count
 the pixels of each train id present (ignored pixels are not counted).
+
+A converter that writes several class settings from one raw label (e.g.
+Cityscapes in 19, 16, 13 and 7 classes) names each task's setting
+(``LabelTask.setting``) and passes a :class:`ClassMapping` per name instead
+of one LUT; the tasks of one raw label are converted together, so the raw
+label is decoded once. A dataset whose raw labels are not 8-bit id images
+(SYNTHIA) passes its own ``reader``.
 """
 import argparse
 import glob
@@ -19,18 +26,27 @@ import os.path as osp
 import sys
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.utils import track_parallel_progress, track_progress
 from PIL import Image
 
+from .class_tables import train_id_suffix
 from .data_root_check import DataRootError
 
 STATS_FILE = 'class_stats.json'
+# Every converter output name contains this.
+CONVERTED_MARK = '_labelTrainIds'
 CONVERTED = 'converted'
 SKIPPED = 'skipped'
 FAILED = 'failed'
+
+# Name of the class setting of a converter with a single LUT.
+DEFAULT_SETTING = ''
+
+# Reads a raw label file as uint8 ids of shape (H, W).
+LabelReader = Callable[[str], np.ndarray]
 
 # PIL modes whose pixel values are the raw ids: 8-bit grey, or the palette
 # indices of a paletted PNG (GTA5; decoding it to colours would lose ids).
@@ -45,10 +61,26 @@ class LabelTask:
         src (str): Raw label file (label ids).
         dst (str): Output file (train ids).
         key (str): ``dst`` relative to the data root, the key in the stats.
+        setting (str): Name of the class setting (LUT) to apply, a key of
+            the ``settings`` given to :func:`convert_labels`. Defaults to
+            '' (the converter's only LUT).
     """
     src: str
     dst: str
     key: str
+    setting: str = DEFAULT_SETTING
+
+
+@dataclass(frozen=True, eq=False)
+class ClassMapping:
+    """How one class setting is written.
+
+    Args:
+        lut (np.ndarray): Raw id -> train id, shape (256, ), ``uint8``.
+        num_classes (int): Number of train classes, for the statistics.
+    """
+    lut: np.ndarray
+    num_classes: int
 
 
 @dataclass(frozen=True)
@@ -174,8 +206,10 @@ def _up_to_date_counts(task: LabelTask,
         return None
 
 
-def convert_label(task: LabelTask, lut: np.ndarray,
-                  num_classes: int) -> LabelResult:
+def convert_label(task: LabelTask,
+                  lut: np.ndarray,
+                  num_classes: int,
+                  reader: LabelReader = read_label_ids) -> LabelResult:
     """Convert one raw label, or count an up-to-date output.
 
     Never raises: a failure is returned with a message naming the file, so
@@ -185,51 +219,129 @@ def convert_label(task: LabelTask, lut: np.ndarray,
         task (LabelTask): What to convert.
         lut (np.ndarray): Raw id -> train id, shape (256, ), ``uint8``.
         num_classes (int): Number of train classes, for the statistics.
+        reader (Callable[[str], np.ndarray]): Reads a raw label as ``uint8``
+            ids of shape (H, W). Defaults to :func:`read_label_ids`.
 
     Returns:
         LabelResult: The outcome and the class pixel counts.
     """
-    try:
-        counts = _up_to_date_counts(task, num_classes)
+    settings = {task.setting: ClassMapping(lut, num_classes)}
+    return convert_source([task], settings, reader)[0]
+
+
+def convert_source(tasks: Sequence[LabelTask],
+                   settings: Mapping[str, ClassMapping],
+                   reader: LabelReader = read_label_ids) -> List[LabelResult]:
+    """Convert the tasks of one raw label, decoding it at most once.
+
+    Outputs that are up to date are only counted; the raw label is read
+    only if some output needs writing. Never raises (see
+    :func:`convert_label`); if the raw label cannot be read, every task
+    that needed it fails.
+
+    Args:
+        tasks (Sequence[LabelTask]): Tasks sharing one ``src``.
+        settings (Mapping[str, ClassMapping]): Setting name -> mapping.
+        reader (Callable[[str], np.ndarray]): Reads a raw label as ``uint8``
+            ids of shape (H, W).
+
+    Returns:
+        list[LabelResult]: One result per task, in order.
+    """
+    results: List[Optional[LabelResult]] = [None] * len(tasks)
+    for i, task in enumerate(tasks):
+        try:
+            counts = _up_to_date_counts(task,
+                                        settings[task.setting].num_classes)
+        except Exception as e:  # noqa: BLE001  e.g. the source vanished
+            results[i] = _failure(task, e)
+            continue
         if counts is not None:
-            return LabelResult(task.key, SKIPPED, counts)
-        train_ids = lut[read_label_ids(task.src)]
-        write_label_atomic(train_ids, task.dst)
-        return LabelResult(task.key, CONVERTED,
-                           count_train_ids(train_ids, num_classes))
+            results[i] = LabelResult(task.key, SKIPPED, counts)
+    todo = [i for i, result in enumerate(results) if result is None]
+    if not todo:
+        return results
+    src = tasks[todo[0]].src
+    try:
+        raw = reader(src)
     except Exception as e:  # noqa: BLE001  reported per file, run goes on
-        message = str(e) if task.src in str(e) else f'{task.src}: {e}'
-        return LabelResult(
-            task.key, FAILED, error=f'{message} ({type(e).__name__})')
+        for i in todo:
+            results[i] = _failure(tasks[i], e)
+        return results
+    for i in todo:
+        task = tasks[i]
+        mapping = settings[task.setting]
+        try:
+            train_ids = mapping.lut[raw]
+            write_label_atomic(train_ids, task.dst)
+            results[i] = LabelResult(
+                task.key, CONVERTED,
+                count_train_ids(train_ids, mapping.num_classes))
+        except Exception as e:  # noqa: BLE001
+            results[i] = _failure(task, e)
+    return results
+
+
+def _failure(task: LabelTask, error: Exception) -> LabelResult:
+    message = str(error)
+    if task.src not in message and task.dst not in message:
+        message = f'{task.src}: {message}'
+    return LabelResult(
+        task.key, FAILED, error=f'{message} ({type(error).__name__})')
+
+
+def _group_by_source(tasks: Sequence[LabelTask]) -> List[List[LabelTask]]:
+    groups: Dict[str, List[LabelTask]] = {}
+    for task in tasks:
+        groups.setdefault(task.src, []).append(task)
+    return list(groups.values())
 
 
 def convert_labels(tasks: Sequence[LabelTask],
-                   lut: np.ndarray,
+                   lut: Union[np.ndarray, Mapping[str, ClassMapping]],
                    stats_path: str,
                    nproc: int = 1,
-                   num_classes: int = 19) -> ConversionSummary:
+                   num_classes: int = 19,
+                   reader: LabelReader = read_label_ids) -> ConversionSummary:
     """Convert labels in parallel and write the class statistics.
+
+    The progress bar counts raw labels; the summary counts output files.
 
     Args:
         tasks (Sequence[LabelTask]): Labels to convert.
-        lut (np.ndarray): Raw id -> train id, shape (256, ), ``uint8``.
+        lut (np.ndarray | Mapping[str, ClassMapping]): Raw id -> train id,
+            shape (256, ), ``uint8``, for every task; or one
+            :class:`ClassMapping` per ``LabelTask.setting``.
         stats_path (str): Where to write the per-image class pixel counts
             of every converted or skipped label.
         nproc (int): Number of worker processes. Defaults to 1.
-        num_classes (int): Number of train classes. Defaults to 19.
+        num_classes (int): Number of train classes when ``lut`` is an
+            array. Defaults to 19.
+        reader (Callable[[str], np.ndarray]): Reads a raw label as ``uint8``
+            ids of shape (H, W); must be a module-level function (worker
+            processes unpickle it). Defaults to :func:`read_label_ids`.
 
     Returns:
         ConversionSummary: Numbers converted and skipped, failure messages.
+
+    Raises:
+        KeyError: If a task names a setting that ``lut`` does not define.
     """
-    worker = partial(convert_label, lut=lut, num_classes=num_classes)
+    settings = _as_settings(lut, num_classes)
+    unknown = sorted({t.setting for t in tasks} - set(settings))
+    if unknown:
+        raise KeyError(f'tasks name class settings {unknown} that are not '
+                       f'defined; defined: {sorted(settings)}')
+    groups = _group_by_source(tasks)
+    worker = partial(convert_source, settings=settings, reader=reader)
     if nproc > 1:
-        results = track_parallel_progress(
-            worker, list(tasks), nproc, chunksize=8, keep_order=False)
+        grouped = track_parallel_progress(
+            worker, groups, nproc, chunksize=8, keep_order=False)
     else:
-        results = track_progress(worker, list(tasks))
+        grouped = track_progress(worker, groups)
     summary = ConversionSummary()
     stats = {}
-    for result in results:
+    for result in (r for results in grouped for r in results):
         if result.status == FAILED:
             summary.errors.append(result.error)
             continue
@@ -242,6 +354,13 @@ def convert_labels(tasks: Sequence[LabelTask],
     # Sorted by file; each file's counts stay in increasing train-id order.
     write_json_atomic(dict(sorted(stats.items())), stats_path)
     return summary
+
+
+def _as_settings(lut: Union[np.ndarray, Mapping[str, ClassMapping]],
+                 num_classes: int) -> Dict[str, ClassMapping]:
+    if isinstance(lut, np.ndarray):
+        return {DEFAULT_SETTING: ClassMapping(lut, num_classes)}
+    return dict(lut)
 
 
 def find_files(folder: str, pattern: str, what: str) -> List[str]:
@@ -270,10 +389,54 @@ def find_files(folder: str, pattern: str, what: str) -> List[str]:
     return files
 
 
-def make_task(src: str, dst: str, data_root: str) -> LabelTask:
+def make_task(src: str,
+              dst: str,
+              data_root: str,
+              setting: str = DEFAULT_SETTING) -> LabelTask:
     """A :class:`LabelTask` keyed by ``dst`` relative to ``data_root``."""
     key = osp.relpath(dst, data_root).replace(os.sep, '/')
-    return LabelTask(src=src, dst=dst, key=key)
+    return LabelTask(src=src, dst=dst, key=key, setting=setting)
+
+
+def make_setting_tasks(src: str, dst_stem: str, data_root: str,
+                       num_classes: Sequence[int]) -> List[LabelTask]:
+    """One task per class setting for a raw label.
+
+    Args:
+        src (str): The raw label.
+        dst_stem (str): Output path up to the class count, e.g.
+            ``'.../aachen_000000_000019_gtFine_labelTrainIds'``; setting
+            ``N`` is written to ``dst_stem + 'N.png'`` (``dst_stem +
+            '.png'`` for 19 classes, see
+            :func:`~mmseg_uda.datasets.class_tables.train_id_suffix`).
+        data_root (str): The data root, for the keys.
+        num_classes (Sequence[int]): The class settings to write.
+
+    Returns:
+        list[LabelTask]: Tasks whose ``setting`` is ``str(N)``.
+    """
+    return [
+        make_task(src, dst_stem + train_id_suffix(n, ''), data_root, str(n))
+        for n in num_classes
+    ]
+
+
+def setting_mappings(
+        luts: Mapping[int, np.ndarray]) -> Dict[str, ClassMapping]:
+    """Class mappings keyed as :func:`make_setting_tasks` names them.
+
+    Args:
+        luts (Mapping[int, np.ndarray]): Number of classes -> LUT.
+
+    Returns:
+        dict[str, ClassMapping]: ``str(N)`` -> mapping with N classes.
+    """
+    return {str(n): ClassMapping(lut, n) for n, lut in luts.items()}
+
+
+def is_converted_label(path: str) -> bool:
+    """Whether a file is a converter output (``*_labelTrainIds*.png``)."""
+    return CONVERTED_MARK in osp.basename(path)
 
 
 def build_parser(description: str) -> argparse.ArgumentParser:
@@ -291,8 +454,9 @@ def build_parser(description: str) -> argparse.ArgumentParser:
 def run_converter(argv: Optional[Sequence[str]],
                   description: str,
                   collect_tasks: Callable[[str], List[LabelTask]],
-                  lut: np.ndarray,
-                  num_classes: int = 19) -> int:
+                  lut: Union[np.ndarray, Mapping[str, ClassMapping]],
+                  num_classes: int = 19,
+                  reader: LabelReader = read_label_ids) -> int:
     """Parse arguments, convert, print a summary; the converters' ``main``.
 
     Args:
@@ -302,8 +466,13 @@ def run_converter(argv: Optional[Sequence[str]],
         collect_tasks (Callable[[str], list[LabelTask]]): Lists the labels
             of a data root; raises :class:`DataRootError` when there are
             none.
-        lut (np.ndarray): Raw id -> train id, shape (256, ), ``uint8``.
-        num_classes (int): Number of train classes. Defaults to 19.
+        lut (np.ndarray | Mapping[str, ClassMapping]): Raw id -> train id,
+            shape (256, ), ``uint8``; or one mapping per class setting (see
+            :func:`convert_labels`).
+        num_classes (int): Number of train classes when ``lut`` is an
+            array. Defaults to 19.
+        reader (Callable[[str], np.ndarray]): Reads a raw label as ``uint8``
+            ids. Defaults to :func:`read_label_ids`.
 
     Returns:
         int: Exit code: 0 on success, 1 if any file failed, 2 if the data
@@ -320,8 +489,95 @@ def run_converter(argv: Optional[Sequence[str]],
         print(f'error: {e}', file=sys.stderr)
         return 2
     stats_path = osp.join(args.data_root, STATS_FILE)
-    summary = convert_labels(tasks, lut, stats_path, args.nproc, num_classes)
+    summary = convert_labels(tasks, lut, stats_path, args.nproc, num_classes,
+                             reader)
     for error in summary.errors:
         print(f'failed: {error}', file=sys.stderr)
     print(f'\n{summary}; class statistics in {stats_path}')
     return 1 if summary.failed else 0
+
+
+def load_class_stats(stats_path: str,
+                     command: str = '') -> Dict[str, Dict[str, int]]:
+    """Read the per-image class statistics a converter wrote.
+
+    Args:
+        stats_path (str): The ``class_stats.json`` file.
+        command (str): The converter command that creates it, for the
+            error message. Defaults to ''.
+
+    Returns:
+        dict[str, dict[str, int]]: Label path relative to the file's folder
+        -> train id (as a string) -> pixel count.
+
+    Raises:
+        DataRootError: If the file is missing or is not such a mapping.
+    """
+    hint = f' Create it with `{command}`.' if command else ''
+    if not osp.isfile(stats_path):
+        raise DataRootError(
+            f'class statistics {stats_path!r} do not exist.{hint}')
+    try:
+        with open(stats_path) as f:
+            stats = json.load(f)
+    except (OSError, ValueError) as e:
+        raise DataRootError(f'cannot read class statistics {stats_path!r} '
+                            f'({type(e).__name__}: {e}).{hint}') from e
+    if not isinstance(stats, dict) or not all(
+            isinstance(v, dict) for v in stats.values()):
+        raise DataRootError(f'class statistics {stats_path!r} are not a '
+                            f'mapping of label files to class counts.{hint}')
+    return stats
+
+
+def stats_keys(seg_map_paths: Sequence[str], stats_path: str) -> List[str]:
+    """Keys of label files in a ``class_stats.json``.
+
+    Args:
+        seg_map_paths (Sequence[str]): Label files, as in a dataset's data
+            list.
+        stats_path (str): The statistics file; keys are relative to its
+            folder.
+
+    Returns:
+        list[str]: One key per label file, with ``/`` separators.
+    """
+    root = osp.dirname(osp.abspath(stats_path))
+    return [
+        osp.relpath(osp.abspath(path), root).replace(os.sep, '/')
+        for path in seg_map_paths
+    ]
+
+
+def class_pixel_totals(stats: Mapping[str, Mapping[str, int]],
+                       keys: Sequence[str],
+                       num_classes: int,
+                       stats_path: str = 'class statistics') -> np.ndarray:
+    """Pixel count of every class over a set of label files.
+
+    The source-frequency class weights and the spatial-prior thresholds of
+    the depth method (METHODS.md section 5) are functions of these totals.
+
+    Args:
+        stats (Mapping[str, Mapping[str, int]]): As loaded by
+            :func:`load_class_stats`.
+        keys (Sequence[str]): The label files to sum over (see
+            :func:`stats_keys`).
+        num_classes (int): Number of classes.
+        stats_path (str): Name of the statistics, for the error message.
+
+    Returns:
+        np.ndarray: Counts of shape (num_classes, ), dtype ``int64``.
+
+    Raises:
+        KeyError: If a key is missing from the statistics, naming it.
+    """
+    totals = np.zeros(num_classes, dtype=np.int64)
+    for key in keys:
+        if key not in stats:
+            raise KeyError(f'{key!r} is not in {stats_path}: re-run the '
+                           f'converter of this dataset')
+        for class_id, count in stats[key].items():
+            if int(class_id) < num_classes:
+                totals[int(class_id)] += count
+    return totals

@@ -121,7 +121,8 @@ def test_cityscapes_every_pixel_all_splits_and_stats(tmp_path):
     raws = _write_cityscapes(tmp_path)
     assert cityscapes_tool.main([str(tmp_path)]) == 0
     stats = _stats(tmp_path)
-    assert len(stats) == len(raws) == 4
+    # one entry per output: 19, 16, 13 and 7 classes per raw label
+    assert len(raws) == 4 and len(stats) == 4 * len(raws)
     for rel, raw in raws.items():
         out_rel = rel.replace('_gtFine_labelIds.png',
                               '_gtFine_labelTrainIds.png')
@@ -232,7 +233,7 @@ def test_runs_as_a_script(tmp_path):
                           text=True,
                           env=env)
     assert proc.returncode == 0, proc.stderr
-    assert '4 converted' in proc.stdout
+    assert '16 converted' in proc.stdout  # 4 labels x 4 class settings
     rel = next(iter(raws))
     out = tmp_path / rel.replace('_labelIds', '_labelTrainIds')
     np.testing.assert_array_equal(

@@ -1,0 +1,90 @@
+# SYNTHIA RAND-CITYSCAPES (labelled source) -> Mapillary Vistas
+# (unlabelled target) in the 7 categories of the depth method (seed 004).
+# Prepare with tools/dataset_converters/{synthia,mapillary}.py
+# (docs/preparing_datasets.md): SYNTHIA's *_labelTrainIds7.png and the
+# Vistas v1.2 validation labels grouped into 7 categories
+# (*_labelTrainIds7.png; the grouping is an assumption documented in
+# class_tables.MAPILLARY_SEVEN_GROUPS).
+# Target: the Vistas training images, unlabelled; evaluation: the
+# validation images (labels only exist for the evaluation here).
+# Vistas images have varying sizes and aspect ratios (mostly 4:3), so
+# unlike Cityscapes they are resized keeping the aspect ratio (assumption,
+# the paper does not say): training to fit 1280x760, evaluation to fit
+# 1024x768, labels at full resolution (predictions upsampled to them).
+# Low resolution: low_res_test_pipeline fits 640x480 and scores labels
+# nearest-resized to the input size (low_res_evaluator).
+source_root = 'data/synthia'
+target_root = 'data/mapillary'
+num_classes = 7
+source_scale = (1280, 760)
+target_scale = (1280, 760)
+test_scale = (1024, 768)
+low_res_scale = (640, 480)
+
+source_pipeline = [
+    dict(type='CheckedLoadImageFromFile'),
+    dict(type='CheckedLoadAnnotations'),
+    dict(type='CheckSegMapSize'),
+    dict(type='LoadSynthiaDepth'),
+    dict(type='Resize', scale=source_scale, keep_ratio=False),
+    dict(type='PackSegInputs'),
+]
+source_plain_pipeline = [
+    t for t in source_pipeline if t['type'] != 'LoadSynthiaDepth'
+]
+target_pipeline = [
+    dict(type='CheckedLoadImageFromFile'),
+    dict(type='Resize', scale=target_scale, keep_ratio=True),
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='CheckedLoadImageFromFile'),
+    dict(type='Resize', scale=test_scale, keep_ratio=True),
+    dict(type='CheckedLoadAnnotations'),
+    dict(type='PackSegInputs'),
+]
+low_res_test_pipeline = [
+    dict(type='CheckedLoadImageFromFile'),
+    dict(type='Resize', scale=low_res_scale, keep_ratio=True),
+    dict(type='CheckedLoadAnnotations'),
+    dict(type='LabelsAtInferenceSize'),
+    dict(type='PackSegInputs'),
+]
+
+source_train = dict(
+    type='SynthiaDataset',
+    data_root=source_root,
+    num_classes=num_classes,
+    with_depth=True,
+    data_prefix=dict(img_path='RGB', seg_map_path='GT/LABELS'),
+    pipeline=source_pipeline)
+source_train_plain = dict(
+    source_train, with_depth=False, pipeline=source_plain_pipeline)
+target_train = dict(
+    type='MapillaryDataset',
+    data_root=target_root,
+    data_prefix=dict(img_path='training/images'),  # no labels
+    pipeline=target_pipeline)
+target_val = dict(
+    type='MapillaryDataset',
+    data_root=target_root,
+    data_prefix=dict(
+        img_path='validation/images', seg_map_path='validation/labels'),
+    pipeline=test_pipeline)
+
+train_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(type='UDADataset', source=source_train, target=target_train))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=target_val)
+test_dataloader = val_dataloader
+val_evaluator = dict(type='UDAIoUMetric', label_resolution='full')
+test_evaluator = val_evaluator
+low_res_evaluator = dict(type='UDAIoUMetric', label_resolution='inference')

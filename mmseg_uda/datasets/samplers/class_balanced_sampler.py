@@ -1,0 +1,210 @@
+"""Class-balanced source sampling as FADA does it (METHODS.md section 3)."""
+import os.path as osp
+from typing import Iterator, List, Optional, Sequence, Sized
+
+import numpy as np
+from mmengine.dataset import InfiniteSampler
+from mmseg.registry import DATA_SAMPLERS
+
+from ..data_root_check import DataRootError, abbreviate, converter_command
+from ..label_conversion import STATS_FILE, load_class_stats, stats_keys
+
+# Weight of class c: 1 / log(SMOOTHING + f_c).
+SMOOTHING = 1.01
+
+
+def class_weights(drawn: np.ndarray, num_drawn: int,
+                  available: np.ndarray) -> np.ndarray:
+    """Unnormalised probability of picking each class next.
+
+    Args:
+        drawn (np.ndarray): Number of drawn images containing each class,
+            shape (C, ).
+        num_drawn (int): Number of images drawn so far.
+        available (np.ndarray): Whether any image contains each class,
+            shape (C, ), bool.
+
+    Returns:
+        np.ndarray: ``1 / log(1.01 + f_c)`` with ``f_c = drawn_c /
+        num_drawn`` (0 before the first draw), 0 for unavailable classes;
+        shape (C, ), ``float64``.
+    """
+    share = drawn / num_drawn if num_drawn else np.zeros(len(drawn))
+    return np.where(available, 1.0 / np.log(SMOOTHING + share), 0.0)
+
+
+def class_balanced_indices(image_classes: Sequence[np.ndarray],
+                           num_classes: int, seed: int) -> Iterator[int]:
+    """Infinite class-balanced stream of image indices.
+
+    With ``rng = np.random.default_rng(seed)``:
+
+    1. for every class ``c`` in increasing order that some image contains,
+       ``order_c = rng.permutation(images containing c)`` (increasing
+       indices before the permutation);
+    2. each step draws ``u = rng.random()`` and picks the class whose
+       interval of the cumulative :func:`class_weights` contains
+       ``u * total weight``; yields the next image of ``order_c`` (cycling
+       through the same order) and counts every class of that image as
+       drawn once more.
+
+    Args:
+        image_classes (Sequence[np.ndarray]): The classes present in each
+            image (integer ids in ``[0, num_classes)``).
+        num_classes (int): Number of classes C.
+        seed (int): Seed of the generator.
+
+    Yields:
+        int: Image indices.
+
+    Raises:
+        ValueError: If no image contains any class.
+    """
+    rng = np.random.default_rng(seed)
+    members: List[List[int]] = [[] for _ in range(num_classes)]
+    for index, classes in enumerate(image_classes):
+        for c in classes:
+            members[c].append(index)
+    available = np.array([bool(m) for m in members])
+    if not available.any():
+        raise ValueError('class-balanced sampling needs images with at least '
+                         'one labelled class; none has any')
+    orders = [rng.permutation(m) if m else None for m in members]
+    positions = np.zeros(num_classes, dtype=np.int64)
+    last_available = int(np.flatnonzero(available)[-1])
+    drawn = np.zeros(num_classes, dtype=np.int64)
+    num_drawn = 0
+    while True:
+        cdf = np.cumsum(class_weights(drawn, num_drawn, available))
+        # 'right': classes of zero weight (equal cumulative values) are
+        # never picked; the min guards u * total rounding up to the total.
+        c = min(
+            int(np.searchsorted(cdf, rng.random() * cdf[-1], side='right')),
+            last_available)
+        order = orders[c]
+        index = int(order[positions[c] % len(order)])
+        positions[c] += 1
+        drawn[image_classes[index]] += 1
+        num_drawn += 1
+        yield index
+
+
+def image_classes_from_stats(dataset,
+                             stats_file: Optional[str] = None,
+                             min_pixels: int = 1) -> List[np.ndarray]:
+    """The classes present in each image of a labelled dataset.
+
+    Read from the per-image class statistics the converter wrote, looked up
+    by each sample's ``seg_map_path`` relative to the statistics' folder.
+
+    Args:
+        dataset (BaseSegDataset): The (source) dataset, with
+            ``seg_map_path`` in every data info and ``classes`` in its
+            ``metainfo``.
+        stats_file (str, optional): The statistics; defaults to
+            ``class_stats.json`` in the dataset's ``data_root``.
+        min_pixels (int): A class is present with at least this many
+            pixels. Defaults to 1.
+
+    Returns:
+        list[np.ndarray]: Class ids (``int64``, increasing) per image.
+
+    Raises:
+        DataRootError: If the statistics are missing or lack an image,
+            naming the file and the converter command.
+        ValueError: If the dataset has no labels.
+    """
+    owner = type(dataset).__name__
+    data_root = getattr(dataset, 'data_root', None)
+    command = converter_command(
+        getattr(dataset, 'converter_script', '') or 'NAME.py', data_root)
+    if stats_file is None:
+        if not data_root:
+            raise ValueError(f'{owner} has no data_root; give the sampler '
+                             f'its stats_file')
+        stats_file = osp.join(data_root, STATS_FILE)
+    if hasattr(dataset, 'full_init'):
+        dataset.full_init()
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    if not all(info.get('seg_map_path') for info in infos):
+        raise ValueError(f'{owner} has samples without seg_map_path; '
+                         f'class-balanced sampling needs a labelled dataset')
+    stats = load_class_stats(stats_file, command)
+    keys = stats_keys([info['seg_map_path'] for info in infos], stats_file)
+    missing = [key for key in keys if key not in stats]
+    if missing:
+        raise DataRootError(
+            f'{len(missing)} of {len(keys)} label files of {owner} have no '
+            f'entry in {stats_file!r}, e.g. {abbreviate(missing)}. Re-run '
+            f'`{command}`.')
+    num_classes = len(dataset.metainfo['classes'])
+    return [
+        np.array(
+            sorted(
+                int(c) for c, n in stats[key].items()
+                if int(c) < num_classes and n >= min_pixels),
+            dtype=np.int64) for key in keys
+    ]
+
+
+@DATA_SAMPLERS.register_module()
+class ClassBalancedSampler(InfiniteSampler):
+    """Infinite sampler that draws source images class-balanced (FADA).
+
+    Each step picks a class ``c`` with probability proportional to
+    ``1 / log(1.01 + f_c)``, ``f_c`` being the share of the images drawn so
+    far that contain ``c`` (0 before the first draw), and yields the next
+    image containing ``c`` from a per-class shuffled list (cycling); the
+    classes of an image are read from the converter's ``class_stats.json``.
+    See :func:`class_balanced_indices` for the exact protocol.
+
+    Works with a :class:`UDADataset` (balancing its source) or a plain
+    labelled dataset. ``UDADataset`` returns ``source[i % len(source)]`` at
+    index ``i`` and draws its target independently, so the yielded indices
+    are source indices (all ``< len(source) <= len(UDADataset)``).
+
+    Like :class:`InfiniteSampler`, one global stream is generated from the
+    seed on every rank and rank ``r`` of ``W`` takes its elements ``r,
+    r + W, ...``: the ranks' streams are disjoint and the balancing runs
+    over all ranks' draws together. The stream is a pure function of the
+    seed, so resuming is exact: MMEngine's ``IterBasedTrainLoop`` skips the
+    batches already trained by advancing the data loader, which replays the
+    same indices (the seed is the runner's ``randomness.seed``, fixed in
+    ``default_runtime.py``).
+
+    Args:
+        dataset (Sized): A ``UDADataset`` or labelled dataset.
+        seed (int, optional): Random seed; None draws one shared by all
+            ranks. Defaults to None.
+        stats_file (str, optional): The class statistics; defaults to
+            ``class_stats.json`` in the (source) dataset's ``data_root``.
+        min_pixels (int): Pixels a class needs in an image to count as
+            present. Defaults to 1.
+        shuffle (bool): Accepted so that a config can replace the bases'
+            ``dict(type='InfiniteSampler', shuffle=True)`` by changing only
+            the type; must be True. Defaults to True.
+    """
+
+    def __init__(self,
+                 dataset: Sized,
+                 seed: Optional[int] = None,
+                 stats_file: Optional[str] = None,
+                 min_pixels: int = 1,
+                 shuffle: bool = True) -> None:
+        if not shuffle:
+            raise ValueError('ClassBalancedSampler draws at random; '
+                             'shuffle=False is not supported')
+        if min_pixels < 1:
+            raise ValueError(
+                f'ClassBalancedSampler: min_pixels must be >= 1, got '
+                f'{min_pixels}')
+        self.source = getattr(dataset, 'source', dataset)
+        self.image_classes = image_classes_from_stats(self.source, stats_file,
+                                                      min_pixels)
+        self.num_classes = len(self.source.metainfo['classes'])
+        super().__init__(dataset, shuffle=True, seed=seed)
+
+    def _infinite_indices(self) -> Iterator[int]:
+        """The global class-balanced stream (sliced per rank by the base)."""
+        yield from class_balanced_indices(self.image_classes, self.num_classes,
+                                          self.seed)
