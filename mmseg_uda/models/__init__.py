@@ -1,4 +1,5 @@
-from . import backbones, decode_heads, losses, segmentors, uda  # noqa: F401
+from . import (backbones, decode_heads, discriminators, losses,  # noqa: F401
+               segmentors, uda)
 from .data_preprocessor import UDADataPreProcessor
 
 __all__ = ['UDADataPreProcessor']

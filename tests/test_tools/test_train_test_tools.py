@@ -5,6 +5,7 @@ import json
 import os
 import os.path as osp
 import re
+import socket
 import subprocess
 import sys
 
@@ -13,8 +14,15 @@ import torch
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
+def free_port() -> str:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return str(s.getsockname()[1])
+
+
 def run(cmd, **kwargs):
-    env = dict(os.environ, OMP_NUM_THREADS='1',
+    # PORT: tools/dist_train.sh's rendezvous port, free so runs can overlap
+    env = dict(os.environ, OMP_NUM_THREADS='1', PORT=free_port(),
                PATH=osp.dirname(sys.executable) + os.pathsep +
                os.environ['PATH'])
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,

@@ -70,7 +70,8 @@ class MultiOptimWrapper(OptimWrapperDict):
             return
         for wrapper in self._wrappers:
             self._scaler.unscale_(wrapper.optimizer)
-            wrapper._clip_grad()
+            if wrapper.clip_grad_kwargs:  # mmengine has no clip_func else
+                wrapper._clip_grad()
             self._scaler.step(wrapper.optimizer, **kwargs)
         self._scaler.update(self._primary._scale_update_param)
 

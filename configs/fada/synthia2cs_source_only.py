@@ -1,0 +1,15 @@
+# Source-only stage of FADA on SYNTHIA -> Cityscapes (16 classes): the FADA
+# Paper number: none reported for this stage in the seed material.
+# network from ImageNet weights trained on SYNTHIA alone; initialises
+# configs/fada/synthia2cs.py. configs/fada/synthia2cs.py without the
+# adversarial term and the temperature; stops at 20k iterations (an
+# assumption, see configs/fada/gta2cs_source_only.py).
+_base_ = ['./synthia2cs.py']
+model = dict(logit_temperature=1.0, uda_terms=[])
+optim_wrapper = dict(_delete_=True, **_base_.optim_wrapper.segmentor)
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        **dict(_base_.source_train, pipeline=_base_.fada_source_pipeline)))
+train_cfg = dict(max_iters=20000)
+load_from = 'checkpoints/resnet101_torchvision.pth'  # docs/fada.md

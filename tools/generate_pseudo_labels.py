@@ -1,0 +1,263 @@
+"""Write hard pseudo-labels for the target training set of a UDA config.
+
+The second stage of FADA (self-distillation, METHODS.md section 3) and of
+other self-training workflows: the adapted model predicts every image of
+the config's *target training set* (``train_dataloader.dataset.target``)
+at the config's test input size (its test pipeline without label
+loading), the head's logits are upsampled bilinearly, in one step, to the
+image's full resolution and their argmax (no threshold) is saved as a uint8
+PNG of class indices (train ids). (MMSeg's ``predict`` upsamples twice, to
+the input size and then to the original size; FADA upsamples once.) The
+output mirrors the image folder::
+
+    <img_dir>/<city>/<stem>_leftImg8bit.png
+        -> DIR/<city>/<stem>_pseudoTrainIds.png
+
+so a dataset reads them with ``data_prefix=dict(img_path=<img_dir>,
+seg_map_path=DIR)`` and ``seg_map_suffix='_pseudoTrainIds.png'`` (see
+configs/fada/gta2cs_self_distill.py). Files are written atomically;
+existing ones are skipped, so an interrupted run resumes where it stopped.
+``DIR/pseudo_labels.json`` records the config and checkpoint used.
+
+Example::
+
+    python tools/generate_pseudo_labels.py configs/fada/gta2cs.py \\
+        work_dirs/fada/gta2cs/iter_40000.pth \\
+        --out data/cityscapes/pseudo_labels/fada_gta2cs
+"""
+import argparse
+import copy
+import json
+import os.path as osp
+import sys
+from typing import List, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
+from mmengine.runner.checkpoint import load_checkpoint
+from mmengine.utils import ProgressBar
+from mmseg.registry import DATASETS, MODELS
+from torch import Tensor
+from torch.utils.data import DataLoader, Subset
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+import mmseg_uda  # noqa: E402,F401  (registers components, safe loading)
+from mmseg_uda.utils.atomic_write import atomic_write_bytes  # noqa: E402
+
+PSEUDO_LABEL_SUFFIX = '_pseudoTrainIds.png'
+META_FILE = 'pseudo_labels.json'
+#: Test-pipeline steps that need ground truth; dropped for unlabelled data.
+LABEL_TRANSFORMS = ('LoadAnnotations', 'CheckedLoadAnnotations',
+                    'CheckSegMapSize', 'LabelsAtInferenceSize')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Write argmax pseudo-labels for the target training set '
+        'of a UDA config')
+    parser.add_argument('config', help='the adaptation config')
+    parser.add_argument('checkpoint', help='the adapted model')
+    parser.add_argument(
+        '--out', required=True, help='output folder (mirrors the images)')
+    parser.add_argument(
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='device for inference (default: cuda if available)')
+    parser.add_argument(
+        '--num-workers', type=int, default=2, help='data loading workers')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings')
+    return parser.parse_args(argv)
+
+
+def inference_pipeline(test_pipeline: List[dict]) -> List[dict]:
+    """The test pipeline without the steps that read labels.
+
+    Args:
+        test_pipeline (list[dict]): ``test_dataloader.dataset.pipeline``.
+
+    Returns:
+        list[dict]: The same steps (test input size included) minus
+        :data:`LABEL_TRANSFORMS`.
+    """
+    return [
+        copy.deepcopy(t) for t in test_pipeline
+        if t['type'] not in LABEL_TRANSFORMS
+    ]
+
+
+def target_dataset_cfg(cfg: Config, config_path: str) -> ConfigDict:
+    """The config's target training set, with the inference pipeline.
+
+    Raises:
+        SystemExit: If the training set is not a two-domain
+            ``UDADataset``.
+    """
+    train = cfg.train_dataloader.dataset
+    if train.get('type') != 'UDADataset' or 'target' not in train:
+        raise SystemExit(
+            f'{config_path}: train_dataloader.dataset is '
+            f'{train.get("type")!r}; pseudo-labels are made for the target '
+            'of a UDADataset (use the adaptation config)')
+    target = copy.deepcopy(train.target)
+    target.pipeline = inference_pipeline(cfg.test_dataloader.dataset.pipeline)
+    return target
+
+
+def pseudo_label_path(img_path: str, img_dir: str, img_suffix: str,
+                      out_dir: str) -> str:
+    """Where the pseudo-label of ``img_path`` goes.
+
+    Args:
+        img_path (str): The image file.
+        img_dir (str): The dataset's image folder (``data_prefix``).
+        img_suffix (str): The dataset's image suffix.
+        out_dir (str): The output folder.
+
+    Returns:
+        str: ``out_dir/<path below img_dir, suffix replaced by
+        _pseudoTrainIds.png>``.
+    """
+    rel = osp.relpath(img_path, img_dir)
+    if rel.startswith('..') or not rel.endswith(img_suffix):
+        raise ValueError(f'{img_path} is not an image (*{img_suffix}) below '
+                         f'{img_dir}')
+    return osp.join(out_dir, rel[:-len(img_suffix)] + PSEUDO_LABEL_SUFFIX)
+
+
+def encode_label(label: np.ndarray) -> bytes:
+    """PNG bytes of a (H, W) map of class indices, as uint8."""
+    if label.max(initial=0) > 254:
+        raise ValueError('pseudo-labels are uint8 train ids (< 255), got '
+                         f'class {label.max()}')
+    ok, buffer = cv2.imencode('.png', label.astype(np.uint8))
+    if not ok:
+        raise RuntimeError('PNG encoding failed')
+    return buffer.tobytes()
+
+
+def full_resolution_logits(model: torch.nn.Module, batch: dict) -> Tensor:
+    """Logits of one image upsampled in one step to its original size.
+
+    Args:
+        model (nn.Module): An EncoderDecoder in eval mode.
+        batch (dict): One collated sample (``inputs``, ``data_samples``).
+
+    Returns:
+        Tensor: Shape (C, H_ori, W_ori).
+
+    Raises:
+        ValueError: For padded inputs (their logits would need cropping)
+            and for sliding-window inference.
+    """
+    mode = model.test_cfg.get('mode', 'whole')
+    if mode != 'whole':
+        raise ValueError(f'model.test_cfg.mode={mode!r}: pseudo-labels are '
+                         "made with whole-image inference (mode='whole')")
+    data = model.data_preprocessor(batch, False)
+    meta = data['data_samples'][0].metainfo
+    if any(meta.get('padding_size', [0])):
+        raise ValueError(f'{meta.get("img_path")}: the input was padded '
+                         f'({meta["padding_size"]}); use a test pipeline '
+                         'and data_preprocessor without padding')
+    logits = model.decode_head(model.extract_feat(data['inputs']))
+    return F.interpolate(
+        logits,
+        size=meta['ori_shape'],
+        mode='bilinear',
+        align_corners=model.align_corners)[0]
+
+
+def build_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
+    """The config's model with the checkpoint's weights, in eval mode."""
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    return model.to(device).eval()
+
+
+def check_or_write_meta(out_dir: str, meta: dict) -> None:
+    """Record what made the labels; refuse to mix two checkpoints' labels.
+
+    Raises:
+        SystemExit: If ``out_dir`` already holds labels of another
+            checkpoint.
+    """
+    path = osp.join(out_dir, META_FILE)
+    if osp.isfile(path):
+        with open(path) as f:
+            previous = json.load(f).get('checkpoint')
+        if previous != meta['checkpoint']:
+            raise SystemExit(
+                f'{out_dir} holds pseudo-labels of {previous}, not of '
+                f'{meta["checkpoint"]}; choose another --out (or delete it)')
+    atomic_write_bytes(json.dumps(meta, indent=2).encode(), path)
+
+
+def write_labels(model: torch.nn.Module, dataset: Subset, outputs: List[str],
+                 num_workers: int) -> None:
+    """Predict every sample of ``dataset`` and write its label file.
+
+    Args:
+        model (nn.Module): The segmentor, in eval mode.
+        dataset (Subset): The samples still to do.
+        outputs (list[str]): Their output files, in the same order.
+        num_workers (int): Data loading workers.
+    """
+    loader = DataLoader(
+        dataset,
+        batch_size=1,
+        num_workers=num_workers,
+        collate_fn=pseudo_collate)
+    progress = ProgressBar(len(dataset))
+    with torch.no_grad():
+        for path, batch in zip(outputs, loader):
+            logits = full_resolution_logits(model, batch)
+            label = logits.argmax(dim=0).cpu().numpy()
+            atomic_write_bytes(encode_label(label), path)
+            progress.update()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    dataset = DATASETS.build(target_dataset_cfg(cfg, args.config))
+    img_dir = dataset.data_prefix['img_path']
+    outputs = [
+        pseudo_label_path(
+            dataset.get_data_info(i)['img_path'], img_dir, dataset.img_suffix,
+            args.out) for i in range(len(dataset))
+    ]
+    check_or_write_meta(
+        args.out,
+        dict(
+            config=osp.abspath(args.config),
+            checkpoint=osp.abspath(args.checkpoint),
+            images=img_dir,
+            suffix=PSEUDO_LABEL_SUFFIX,
+            classes=list(dataset.metainfo.get('classes', ()))))
+    todo = [i for i, path in enumerate(outputs) if not osp.isfile(path)]
+    print(f'{len(dataset) - len(todo)} of {len(dataset)} pseudo-labels '
+          f'already in {args.out}; writing {len(todo)}')
+    if todo:
+        write_labels(
+            build_model(cfg, args.checkpoint, args.device),
+            Subset(dataset, todo), [outputs[i] for i in todo],
+            args.num_workers)
+        print(f'\nPseudo-labels written to {args.out}')
+
+
+if __name__ == '__main__':
+    main()
