@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 
 
-class DemoData:
+class DemoData:  # noqa: E302
     """A tiny synthetic GTA5 -> Cityscapes dataset in the real on-disk
     layouts, generated and converted once per test session."""
 
@@ -57,4 +57,36 @@ def demo_data(tmp_path_factory) -> DemoData:
           '--num-target', '4', '--num-val', '2'])
     _run(['tools/dataset_converters/gta5.py', data.gta5])
     _run(['tools/dataset_converters/cityscapes.py', data.cityscapes])
+    return data
+
+
+class TaskData:
+    """Tiny SYNTHIA and NTHU datasets in their publishers' layouts (all
+    four cities), converted, next to the demo's GTA5/Cityscapes data."""
+
+    def __init__(self, demo: DemoData, root: str) -> None:
+        self.roots = dict(
+            GTA5Dataset=demo.gta5,
+            CityscapesUDADataset=demo.cityscapes,
+            SynthiaDataset=osp.join(root, 'synthia'),
+            NTHUDataset=osp.join(root, 'nthu'))
+
+
+@pytest.fixture(scope='session')
+def task_data(demo_data, tmp_path_factory) -> TaskData:
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location(
+        'publisher_layouts',
+        osp.join(REPO, 'tests', 'test_datasets', 'publisher_layouts.py'))
+    layouts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(layouts)
+    data = TaskData(demo_data, str(tmp_path_factory.mktemp('task_data')))
+    synthia = Path(data.roots['SynthiaDataset'])
+    layouts.write_synthia(synthia, num=3, hw=(38, 64))
+    nthu = Path(data.roots['NTHUDataset'])
+    layouts.write_nthu(nthu, cities=('Rome', 'Rio', 'Tokyo', 'Taipei'),
+                       hw=(32, 64))
+    _run(['tools/dataset_converters/synthia.py', str(synthia)])
+    _run(['tools/dataset_converters/nthu.py', str(nthu)])
     return data

@@ -1,6 +1,7 @@
 """Every method config parses, names registered components, states its
-paper number, builds its (ResNet-101) model, and the GTA5 -> Cityscapes
-configs each train an iteration on data in the real layouts."""
+paper number, builds its (ResNet-101) model, and trains an iteration on
+generated data in its task's real layouts (all GTA5 -> Cityscapes configs,
+one per method for SYNTHIA and NTHU)."""
 import glob
 import os.path as osp
 
@@ -13,12 +14,20 @@ REPO = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 METHOD_CONFIGS = sorted(
     osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
     if '/_base_/' not in p and '/demo/' not in p)
-# Two-domain and source-only GTA5 -> Cityscapes configs (the
-# self-distillation stage needs pseudo-labels and is tested with its tool).
-GTA2CS = [
+# Configs that train an iteration here: every GTA5 -> Cityscapes one (the
+# self-distillation stage needs pseudo-labels and is tested with its tool)
+# and one per method of the other tasks' layouts.
+TRAINED = [
     c for c in METHOD_CONFIGS
     if osp.basename(c).startswith('gta2cs') and 'self_distill' not in c
+] + [
+    'configs/source_only/synthia2cs.py', 'configs/maxsquare/synthia2cs.py',
+    'configs/maxsquare/synthia2cs_iw_multi.py', 'configs/fada/synthia2cs.py',
+    'configs/source_only/cs2nthu_taipei.py',
+    'configs/maxsquare/cs2nthu_iw_tokyo.py', 'configs/fada/cs2nthu_rio.py'
 ]
+CITY_CONFIGS = [c for c in METHOD_CONFIGS if 'cs2nthu' in c
+                and 'source_only.py' not in c]
 
 
 def walk_types(node):
@@ -52,6 +61,26 @@ def test_config_builds_its_model(config):
     assert model.backbone.depth == 101
 
 
+def datasets(node):
+    """Every dataset config (a dict with a data_root) in a loader tree."""
+    if isinstance(node, dict):
+        if 'data_root' in node:
+            yield node
+        for value in node.values():
+            yield from datasets(value)
+
+
+@pytest.mark.parametrize('config', CITY_CONFIGS)
+def test_city_configs_train_and_evaluate_on_their_city(config):
+    cfg = Config.fromfile(osp.join(REPO, config))
+    city = osp.splitext(config)[0].rsplit('_', 1)[-1].capitalize()
+    evaluated = [cfg.val_dataloader.dataset, cfg.test_dataloader.dataset]
+    adapted = [d for d in datasets(cfg.train_dataloader)
+               if d.type == 'NTHUDataset']
+    for dataset in evaluated + adapted:
+        assert dataset.get('city', 'Rome') == city, (config, dataset)
+
+
 def shrink(cfg, data):
     """The demo's shrink (tiny backbone) and the generated data's roots."""
     cfg.model.backbone.update(depth=50, stage_blocks=(1, 1, 1, 1),
@@ -62,25 +91,19 @@ def shrink(cfg, data):
     for term in cfg.model.get('uda_terms', []):
         if 'discriminator' in term:  # on the layer4 feature
             term.discriminator.in_channels = 256
-    train = cfg.train_dataloader.dataset
-    if train.type == 'UDADataset':
-        train.source.data_root = data.gta5
-        train.target.data_root = data.cityscapes
-    else:
-        train.data_root = data.gta5
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].update(num_workers=0, persistent_workers=False)
-    cfg.val_dataloader.dataset.data_root = data.cityscapes
-    cfg.test_dataloader.dataset.data_root = data.cityscapes
+        for dataset in datasets(cfg[loader]):
+            dataset.data_root = data.roots[dataset.type]
     cfg.load_from = None
     cfg.train_cfg.update(max_iters=1, val_interval=10)
     cfg.default_hooks.logger.interval = 1
 
 
-@pytest.mark.parametrize('config', GTA2CS)
-def test_gta2cs_config_trains_an_iteration(config, demo_data, tmp_path):
+@pytest.mark.parametrize('config', TRAINED)
+def test_config_trains_an_iteration(config, task_data, tmp_path):
     cfg = Config.fromfile(osp.join(REPO, config))
-    shrink(cfg, demo_data)
+    shrink(cfg, task_data)
     cfg.work_dir = str(tmp_path)
     cfg.experiment_name = osp.splitext(config.replace('/', '_'))[0]
     runner = Runner.from_cfg(cfg)

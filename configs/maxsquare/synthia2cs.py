@@ -1,0 +1,20 @@
+# MaxSquare, SYNTHIA -> Cityscapes (16 classes, mIoU and 13-class mIoU*).
+# Paper (seed 003) Table 3 "MaxSquare": 39.3 mIoU / 45.8 mIoU*.
+# configs/maxsquare/gta2cs.py on this task: lambda_T = 0.1, ~10 passes over
+# Cityscapes train (29,760 iterations), starting from
+# configs/source_only/synthia2cs.py's final checkpoint.
+_base_ = ['../source_only/synthia2cs.py']
+model = dict(uda_terms=[
+    dict(
+        type='TargetOutputLoss',
+        loss=dict(type='MaxSquareLoss', loss_weight=0.1))
+])
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='UDADataset',
+        source=_base_.source_train,
+        target=_base_.target_train))
+train_cfg = dict(max_iters=29760, val_interval=2000)
+default_hooks = dict(checkpoint=dict(interval=2000))
+load_from = 'work_dirs/source_only/synthia2cs/iter_80000.pth'

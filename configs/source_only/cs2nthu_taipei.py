@@ -1,0 +1,6 @@
+# Source-only baseline, Cityscapes -> NTHU Taipei (13 classes): the Rome config
+# evaluated on Taipei. Paper number: see configs/source_only/cs2nthu_rome.py.
+_base_ = ['./cs2nthu_rome.py']
+city = 'Taipei'
+val_dataloader = dict(dataset=dict(city=city))
+test_dataloader = val_dataloader
