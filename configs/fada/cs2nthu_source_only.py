@@ -13,4 +13,4 @@ train_dataloader = dict(
         _delete_=True,
         **dict(_base_.source_train, pipeline=_base_.fada_source_pipeline)))
 train_cfg = dict(max_iters=20000)
-load_from = 'checkpoints/resnet101_torchvision.pth'  # docs/fada.md
+load_from = 'checkpoints/resnet101_torchvision.pth'  # README, "FADA"

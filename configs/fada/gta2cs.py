@@ -2,7 +2,7 @@
 # DeepLab-V2 ResNet-101 (torchvision-style, frozen BN; METHODS.md section 3).
 # Paper (seed 002) Table 3, ResNet-101: source only 36.8, feature-level
 # baseline 39.3, FADA 49.2 mIoU, FADA + self-distillation 50.1 (the second
-# stage: configs/fada/gta2cs_self_distill.py; workflow in docs/fada.md).
+# stage: configs/fada/gta2cs_self_distill.py; workflow in the README, "FADA").
 #
 # One iteration (batch 1 source + 1 target per GPU; the original ran 4 GPUs,
 # i.e. `tools/dist_train.sh configs/fada/gta2cs.py 4`):
@@ -21,7 +21,7 @@
 # Source images are drawn class-balanced (ClassBalancedSampler, METHODS.md
 # section 3; it reads the converter's class_stats.json).
 # Initialisation: the FADA source-only model (configs/fada/
-# gta2cs_source_only.py), as in the authors' workflow (docs/fada.md).
+# gta2cs_source_only.py), as in the authors' workflow (README, "FADA").
 _base_ = [
     '../_base_/models/deeplabv2_r101_fada.py',
     '../_base_/datasets/gta5_to_cityscapes.py',

@@ -19,5 +19,5 @@ train_dataloader = dict(
         **dict(_base_.source_train, pipeline=_base_.fada_source_pipeline)))
 train_cfg = dict(max_iters=20000)
 # ImageNet weights: torchvision's ResNet-101 converted by
-# tools/model_converters/torchvision_resnet.py (docs/fada.md).
+# tools/model_converters/torchvision_resnet.py (README, "FADA").
 load_from = 'checkpoints/resnet101_torchvision.pth'

@@ -45,7 +45,7 @@ SYN_ID_TO_7 = {
     15: 2, 22: 0
 }
 # Mapillary Vistas v1.2 id -> 7 categories (the grouping documented in
-# docs/preparing_datasets.md), by id.
+# README "Preparing datasets"), by id.
 VISTAS_ID_TO_7 = {
     **{i: 0 for i in (2, 7, 8, 9, 10, 11, 12, 13, 14, 15, 23, 24, 36, 41,
                       43)},

@@ -1,7 +1,7 @@
 # Cityscapes (labelled source) -> NTHU cross-city (unlabelled target), the
 # 13 classes shared by the two (METHODS.md section 0), one city per run.
 # Prepare with tools/dataset_converters/{cityscapes,nthu}.py
-# (docs/preparing_datasets.md): *_gtFine_labelTrainIds13.png and
+# (README, "Preparing datasets"): *_gtFine_labelTrainIds13.png and
 # <city>/Labels/Test/*_labelTrainIds13.png.
 # Training resizes (no crop) both domains to 1024x512 (both are 2048x1024)
 # with a horizontal flip and a Gaussian blur (p = 0.5, radius ~ U(0, 1)),

@@ -1,7 +1,7 @@
 # SYNTHIA RAND-CITYSCAPES (labelled source) -> Cityscapes (unlabelled
 # target), the 16 classes SYNTHIA shares with Cityscapes.
 # Prepare with tools/dataset_converters/{synthia,cityscapes}.py
-# (docs/preparing_datasets.md); both write the 16-class labels
+# (README, "Preparing datasets"); both write the 16-class labels
 # (*_labelTrainIds16.png, *_gtFine_labelTrainIds16.png) used here.
 # Training resizes (no crop): SYNTHIA to 1280x760 (its own size),
 # Cityscapes to 1024x512; both domains get a horizontal flip and a Gaussian

@@ -2,7 +2,7 @@
 # target) in the 7 categories of the depth method (seed 004): flat,
 # construction, object, nature, sky, human, vehicle.
 # Prepare with tools/dataset_converters/{synthia,cityscapes}.py
-# (docs/preparing_datasets.md); both write the 7-class labels
+# (README, "Preparing datasets"); both write the 7-class labels
 # (*_labelTrainIds7.png, *_gtFine_labelTrainIds7.png) used here.
 # Training resizes (no crop): SYNTHIA to 1280x760 (its own size) and
 # Cityscapes to 1280x760 (METHODS.md section 5); no flip or blur.

@@ -1,7 +1,7 @@
 # SYNTHIA RAND-CITYSCAPES (labelled source) -> Mapillary Vistas
 # (unlabelled target) in the 7 categories of the depth method (seed 004).
 # Prepare with tools/dataset_converters/{synthia,mapillary}.py
-# (docs/preparing_datasets.md): SYNTHIA's *_labelTrainIds7.png and the
+# (README, "Preparing datasets"): SYNTHIA's *_labelTrainIds7.png and the
 # Vistas v1.2 validation labels grouped into 7 categories
 # (*_labelTrainIds7.png; the grouping is an assumption documented in
 # class_tables.MAPILLARY_SEVEN_GROUPS).

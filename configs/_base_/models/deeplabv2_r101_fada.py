@@ -9,7 +9,7 @@
 #
 # ImageNet weights: convert torchvision's resnet101 checkpoint with
 # tools/model_converters/torchvision_resnet.py and load it with load_from
-# (docs/fada.md).
+# (README, "FADA").
 _base_ = './deeplabv2_r101.py'
 data_preprocessor = dict(
     type='UDADataPreProcessor',

@@ -344,7 +344,11 @@ class UDAIoUMetric(IoUMetric):
             f'{len(names)} ({name})'
             for name, names in self.class_subsets.items()
         ])
-        return (f'Evaluation convention: '
+        # A dataset that names its subset (NTHU's city) says so, so a
+        # per-city score cannot be mistaken for another city's.
+        subset = (self.dataset_meta or {}).get('city')
+        where = f'city: {subset}, ' if subset else ''
+        return (f'Evaluation convention: {where}'
                 f'{LABEL_RESOLUTIONS[self.label_resolution]}, '
                 f'flip averaging: {"on" if self.flip else "off"}, '
                 f'multi-scale: {scales}, '

@@ -275,3 +275,10 @@ def test_labels_resized_with_image_contradict_full_resolution():
     inference.dataset_meta = dict(classes=CLASSES)
     inference.process({}, [sample])
     assert inference.evaluate(1)['mIoU'] == pytest.approx(100.0)
+
+
+def test_convention_line_names_the_city(log_messages):
+    metric = UDAIoUMetric()
+    metric.dataset_meta = dict(classes=CLASSES, city='Tokyo')
+    assert metric.convention().startswith(
+        'Evaluation convention: city: Tokyo, labels at full resolution')
