@@ -1,4 +1,6 @@
-# Runtime shared by every mmseg_uda config.
+# Runtime shared by every mmseg_uda config (with the flip TTA of
+# `tools/test.py --tta`).
+_base_ = ['./tta_flip.py']
 custom_imports = dict(imports=['mmseg_uda'], allow_failed_imports=False)
 default_scope = 'mmseg'
 env_cfg = dict(

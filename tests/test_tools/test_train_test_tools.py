@@ -71,3 +71,16 @@ def test_resume_continues_like_an_uninterrupted_run(demo_data, tmp_path):
     for key, value in full['state_dict'].items():
         torch.testing.assert_close(part['state_dict'][key], value,
                                    msg=lambda m: f'{key}: {m}')
+
+
+def test_test_tool_tta_averages_flips_and_says_so(demo_data, tmp_path):
+    work = tmp_path / 'work'
+    run([sys.executable, 'tools/train.py', 'configs/demo/source_only.py',
+         '--work-dir', str(work), '--cfg-options'] +
+        demo_data.options('source_only') +
+        ['train_cfg.max_iters=1', 'train_cfg.val_interval=10'])
+    out = run([sys.executable, 'tools/test.py', 'configs/demo/source_only.py',
+               str(work / 'iter_1.pth'), '--tta', '--cfg-options'] +
+              demo_data.options('source_only'))
+    assert 'flip averaging: on' in out
+    assert re.search(r'\|\s+sky\s+\|\s+[\d.]+\s+\|', out)
