@@ -20,6 +20,7 @@ label is decoded once. A dataset whose raw labels are not 8-bit id images
 """
 import argparse
 import glob
+import io
 import json
 import os
 import os.path as osp
@@ -32,6 +33,7 @@ import numpy as np
 from mmengine.utils import track_parallel_progress, track_progress
 from PIL import Image
 
+from ..utils.atomic_write import atomic_write_bytes
 from .class_tables import train_id_suffix
 from .data_root_check import DataRootError
 
@@ -156,15 +158,6 @@ def count_train_ids(train_ids: np.ndarray, num_classes: int) -> Dict[str, int]:
     return {str(i): int(counts[i]) for i in np.flatnonzero(counts)}
 
 
-def _atomic_target(path: str) -> str:
-    # A hidden temporary name in the destination folder, so that os.replace
-    # is a rename on one file system and never exposes a partly written
-    # file; the pid keeps concurrent writers apart, and unlike mkstemp an
-    # ordinary open keeps the user's umask permissions.
-    folder, name = osp.split(path)
-    return osp.join(folder, f'.{name}.{os.getpid()}.tmp')
-
-
 def write_label_atomic(label: np.ndarray, path: str) -> None:
     """Write a ``uint8`` label as a grayscale PNG, atomically.
 
@@ -172,25 +165,14 @@ def write_label_atomic(label: np.ndarray, path: str) -> None:
         label (np.ndarray): Label of shape (H, W), dtype ``uint8``.
         path (str): Output file; replaced only once fully written.
     """
-    tmp = _atomic_target(path)
-    try:
-        Image.fromarray(label).save(tmp, format='PNG')
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    buffer = io.BytesIO()
+    Image.fromarray(label).save(buffer, format='PNG')
+    atomic_write_bytes(buffer.getvalue(), path)
 
 
 def write_json_atomic(obj: object, path: str) -> None:
-    """Write ``obj`` as JSON, atomically (see :func:`write_label_atomic`)."""
-    tmp = _atomic_target(path)
-    try:
-        with open(tmp, 'w') as f:
-            json.dump(obj, f)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    """Write ``obj`` as JSON, atomically."""
+    atomic_write_bytes(json.dumps(obj).encode(), path)
 
 
 def _up_to_date_counts(task: LabelTask,

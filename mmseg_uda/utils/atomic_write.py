@@ -8,7 +8,7 @@ place, which is atomic on POSIX file systems.
 """
 import os
 import os.path as osp
-import tempfile
+import uuid
 from pathlib import Path
 from typing import Union
 
@@ -24,12 +24,14 @@ def atomic_write_bytes(data: bytes, path: Union[str, Path]) -> None:
         path (str | Path): The destination file.
     """
     path = str(path)
-    folder = osp.dirname(osp.abspath(path))
+    folder, name = osp.split(osp.abspath(path))
     mmengine.mkdir_or_exist(folder)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
+    # A hidden, unique name in the destination folder: os.replace is then a
+    # rename within one file system, and a plain open (unlike mkstemp's
+    # 0600) gives the file the user's umask permissions.
+    tmp = osp.join(folder, f'.{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f:
+        with open(tmp, 'xb') as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

@@ -120,3 +120,12 @@ def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch):
         atomic_write_bytes(b'new content', path)
     assert path.read_bytes() == b'old'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['ckpt.pth']
+
+
+def test_atomic_write_keeps_umask_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        atomic_write_bytes(b'data', tmp_path / 'f.bin')
+    finally:
+        os.umask(umask)
+    assert (tmp_path / 'f.bin').stat().st_mode & 0o777 == 0o644
