@@ -24,14 +24,9 @@ model = dict(
     decode_head=dict(num_classes=num_classes),
     uda_terms=[
         dict(
-            type='FineGrainedAdversarial',
+            _base_.fada_term,
             discriminator=dict(
-                type='FineGrainedDiscriminator',
-                num_classes=num_classes,
-                in_channels=2048),
-            adv_weight=0.001,
-            disc_weight=0.5,
-            clip=0.9)
+                _base_.fada_term.discriminator, num_classes=num_classes))
     ])
 maxsquare_augmentations = ('RandomFlip', 'RandomGaussianBlur')
 color_jitter = dict(

@@ -29,3 +29,14 @@ model = dict(
         norm_cfg=dict(_delete_=True, type='FrozenBN', eps=0.),
         norm_eval=True,
         frozen_bn_affine='none'))
+# The FADA term (METHODS.md section 3), defined once; a method config
+# attaches it with its task's class count:
+#   uda_terms=[dict(_base_.fada_term, discriminator=dict(
+#       _base_.fada_term.discriminator, num_classes=num_classes))]
+fada_term = dict(
+    type='FineGrainedAdversarial',
+    discriminator=dict(
+        type='FineGrainedDiscriminator', num_classes=19, in_channels=2048),
+    adv_weight=0.001,
+    disc_weight=0.5,
+    clip=0.9)
