@@ -12,7 +12,8 @@ from mmseg.registry import DATASETS, MODELS, TRANSFORMS
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 METHOD_CONFIGS = sorted(
-    osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
+    osp.relpath(p, REPO)
+    for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
     if '/_base_/' not in p and '/demo/' not in p)
 # Configs that train an iteration here: every GTA5 -> Cityscapes one (the
 # self-distillation stage needs pseudo-labels and is tested with its tool)

@@ -30,7 +30,7 @@ val_dataloader = dict(
     dataset=dict(
         data_root=_base_.demo_data + '/cityscapes',
         pipeline=[
-            dict(t, scale=_base_.demo_target_scale) if t.type == 'Resize' else t
-            for t in _base_.test_pipeline
+            dict(t, scale=_base_.demo_target_scale)
+            if t.type == 'Resize' else t for t in _base_.test_pipeline
         ]))
 test_dataloader = val_dataloader

@@ -14,15 +14,15 @@ train_dataloader = dict(
     dataset=dict(
         data_root=_base_.demo_data + '/gta5',
         pipeline=[
-            dict(t, scale=_base_.demo_source_scale) if t.type == 'Resize' else t
-            for t in _base_.source_pipeline
+            dict(t, scale=_base_.demo_source_scale)
+            if t.type == 'Resize' else t for t in _base_.source_pipeline
         ]))
 val_dataloader = dict(
     num_workers=2,
     dataset=dict(
         data_root=_base_.demo_data + '/cityscapes',
         pipeline=[
-            dict(t, scale=_base_.demo_target_scale) if t.type == 'Resize' else t
-            for t in _base_.test_pipeline
+            dict(t, scale=_base_.demo_target_scale)
+            if t.type == 'Resize' else t for t in _base_.test_pipeline
         ]))
 test_dataloader = val_dataloader

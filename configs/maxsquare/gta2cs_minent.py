@@ -4,5 +4,7 @@
 # uses one lambda_target for every target loss).
 _base_ = ['./gta2cs.py']
 model = dict(uda_terms=[
-    dict(type='TargetOutputLoss', loss=dict(type='EntropyLoss', loss_weight=0.1))
+    dict(
+        type='TargetOutputLoss',
+        loss=dict(type='EntropyLoss', loss_weight=0.1))
 ])

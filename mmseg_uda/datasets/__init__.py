@@ -1,17 +1,13 @@
-from . import transforms  # noqa: F401
-from .uda_dataset import UDADataset
+from . import samplers, transforms  # noqa: F401
 from .cityscapes import CityscapesUDADataset
 from .gta5 import GTA5Dataset
-
-__all__ = ['UDADataset']
-__all__ += ['CityscapesUDADataset', 'GTA5Dataset']
-from . import samplers  # noqa: F401
 from .mapillary import MapillaryDataset
 from .nthu import NTHUDataset
 from .samplers import ClassBalancedSampler
 from .synthia import SynthiaDataset
+from .uda_dataset import UDADataset
 
-__all__ += [
-    'ClassBalancedSampler', 'MapillaryDataset', 'NTHUDataset',
-    'SynthiaDataset'
+__all__ = [
+    'CityscapesUDADataset', 'ClassBalancedSampler', 'GTA5Dataset',
+    'MapillaryDataset', 'NTHUDataset', 'SynthiaDataset', 'UDADataset'
 ]

@@ -1,9 +1,9 @@
 import numpy as np
 from mmengine.registry import init_default_scope
-from PIL import Image
-
 from mmseg.datasets import CityscapesDataset
 from mmseg.registry import DATASETS
+from PIL import Image
+
 from mmseg_uda.datasets import CityscapesUDADataset
 
 PIPELINE = [

@@ -1,8 +1,8 @@
 import numpy as np
+import publisher_layouts as layouts
 import pytest
 from mmengine.registry import init_default_scope
 
-import publisher_layouts as layouts
 from mmseg_uda.datasets import CityscapesUDADataset
 from mmseg_uda.datasets.class_tables import (CLASS_SETTINGS, get_class_setting,
                                              train_id_suffix)

@@ -3,12 +3,12 @@ pair, validation set and metric on fake converted data."""
 from pathlib import Path
 
 import numpy as np
+import publisher_layouts as layouts
 import pytest
 from mmengine import Config
 from mmengine.registry import init_default_scope
-
-import publisher_layouts as layouts
 from mmseg.registry import DATA_SAMPLERS, DATASETS, METRICS
+
 from mmseg_uda.datasets.data_root_check import DataRootError
 
 REPO = Path(__file__).resolve().parents[2]

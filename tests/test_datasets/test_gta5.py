@@ -3,9 +3,9 @@ import re
 import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
 from PIL import Image
 
-from mmseg.registry import DATASETS
 from mmseg_uda.datasets import GTA5Dataset
 from mmseg_uda.datasets.transforms.checked_load_image import CorruptFileError
 

@@ -7,9 +7,12 @@ import pytest
 from PIL import Image
 
 from mmseg_uda.datasets.data_root_check import DataRootError
-from mmseg_uda.datasets.label_conversion import (
-    CONVERTED, FAILED, SKIPPED, LabelTask, convert_label, convert_labels,
-    count_train_ids, find_files, make_task, read_label_ids, write_label_atomic)
+from mmseg_uda.datasets.label_conversion import (CONVERTED, FAILED, SKIPPED,
+                                                 LabelTask, convert_label,
+                                                 convert_labels,
+                                                 count_train_ids, find_files,
+                                                 make_task, read_label_ids,
+                                                 write_label_atomic)
 
 # A LUT that maps raw id v to v // 2 for v < 40 and ignores the rest.
 HALF_LUT = np.array([v // 2 if v < 40 else 255 for v in range(256)],

@@ -1,9 +1,9 @@
 import numpy as np
+import publisher_layouts as layouts
 import pytest
 from mmengine.registry import init_default_scope
-
-import publisher_layouts as layouts
 from mmseg.registry import DATASETS
+
 from mmseg_uda.datasets import MapillaryDataset, SynthiaDataset, UDADataset
 from mmseg_uda.datasets.class_tables import (MAPILLARY_SEVEN_GROUPS,
                                              MAPILLARY_V12_CLASSES)

@@ -1,9 +1,9 @@
 import numpy as np
+import publisher_layouts as layouts
 import pytest
 from mmengine.registry import init_default_scope
-
-import publisher_layouts as layouts
 from mmseg.registry import DATASETS
+
 from mmseg_uda.datasets import CityscapesUDADataset, NTHUDataset, UDADataset
 from mmseg_uda.datasets.data_root_check import DataRootError
 

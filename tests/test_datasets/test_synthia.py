@@ -1,13 +1,12 @@
 import re
 
 import numpy as np
+import publisher_layouts as layouts
 import pytest
 from mmengine.registry import init_default_scope
-
-import publisher_layouts as layouts
 from mmseg.registry import DATASETS
-from mmseg_uda.datasets import (CityscapesUDADataset, SynthiaDataset,
-                                UDADataset)
+
+from mmseg_uda.datasets import CityscapesUDADataset, SynthiaDataset, UDADataset
 from mmseg_uda.datasets.data_root_check import DataRootError
 
 PIPELINE = [

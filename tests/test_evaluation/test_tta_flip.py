@@ -14,11 +14,11 @@ from mmengine.config import Config, ConfigDict
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-
-import mmseg_uda  # noqa: F401  (registers LabelsAtInferenceSize)
 from mmseg.models.segmentors import EncoderDecoder, SegTTAModel
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+
+import mmseg_uda  # noqa: F401  (registers LabelsAtInferenceSize)
 from mmseg_uda.evaluation.metrics import UDAIoUMetric
 
 CONFIG = osp.join(

@@ -199,7 +199,7 @@ def test_converted_data_loads_through_pipeline(tmp_path):
         dict(type='CheckSegMapSize')
     ]
     gta_raws = _write_gta5(tmp_path / 'gta5')
-    city_raws = _write_cityscapes(tmp_path / 'cityscapes')
+    _write_cityscapes(tmp_path / 'cityscapes')
     assert gta5_tool.main([str(tmp_path / 'gta5')]) == 0
     assert cityscapes_tool.main([str(tmp_path / 'cityscapes')]) == 0
 

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Converters: legacy Res_Deeplab and torchvision ResNet -> mmseg_uda.
 
 The source networks are written here from their specifications (plain
@@ -16,8 +15,8 @@ import torch.nn as nn
 from mmengine import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import load_checkpoint
-
 from mmseg.registry import MODELS
+
 from mmseg_uda.models.utils.checkpoint_converters import (
     convert_deeplabv2_legacy, unwrap_state_dict)
 

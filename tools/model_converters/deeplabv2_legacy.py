@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Convert a legacy DeepLab-V2 ``Res_Deeplab`` checkpoint to mmseg_uda keys.
 
 Handles MaxSquare/AdaptSegNet checkpoints (single- or multi-level; the

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Convert a torchvision ResNet checkpoint to mmseg_uda backbone keys.
 
 The ImageNet ``fc`` layer is dropped; old files without BN

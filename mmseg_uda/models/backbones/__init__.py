@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from .deeplab_resnet import DeepLabResNet
 
 __all__ = ['DeepLabResNet']

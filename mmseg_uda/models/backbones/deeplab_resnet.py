@@ -1,11 +1,10 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from typing import Optional, Sequence
 
 import torch.nn as nn
 from mmengine.utils.dl_utils.parrots_wrapper import _BatchNorm
-
 from mmseg.models.backbones.resnet import Bottleneck, ResNet
 from mmseg.registry import MODELS
+
 from ..utils.frozen_batch_norm import FrozenBatchNorm2d  # noqa: F401
 
 FROZEN_BN_AFFINE_MODES = ('none', 'stem', 'all')

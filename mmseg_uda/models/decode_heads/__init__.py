@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from .deeplabv2_head import DeepLabV2Head
 
 __all__ = ['DeepLabV2Head']

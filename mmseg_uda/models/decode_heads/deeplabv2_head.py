@@ -1,13 +1,11 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from typing import List, Optional, Sequence, Tuple
 
 import torch.nn as nn
 from mmcv.cnn import build_conv_layer
-from torch import Tensor
-
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.utils import OptMultiConfig
+from torch import Tensor
 
 
 @MODELS.register_module()

@@ -1,6 +1,6 @@
 from .domain_outputs import DomainOutputs
-from .target_output_loss import TargetOutputLoss
 from .fine_grained_adversarial import FineGrainedAdversarial
+from .target_output_loss import TargetOutputLoss
 
 __all__ = ['DomainOutputs', 'TargetOutputLoss']
 __all__ += ['FineGrainedAdversarial']

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from .frozen_batch_norm import FrozenBatchNorm2d
 
 __all__ = ['FrozenBatchNorm2d']

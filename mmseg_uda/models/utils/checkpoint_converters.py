@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Key mapping from foreign ResNet / DeepLab-V2 checkpoints to mmseg_uda.
 
 Two source layouts are supported:

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 from mmengine.dataset import InfiniteSampler
-
 from mmseg.registry import DATA_SAMPLERS
+
 from mmseg_uda.datasets import ClassBalancedSampler, UDADataset
 from mmseg_uda.datasets.data_root_check import DataRootError
 from mmseg_uda.datasets.samplers.class_balanced_sampler import (

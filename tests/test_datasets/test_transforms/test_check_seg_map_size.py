@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from mmseg.registry import TRANSFORMS
+
 from mmseg_uda.datasets.transforms import CheckSegMapSize
 
 

@@ -2,10 +2,10 @@ import re
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
+from PIL import Image
+
 from mmseg_uda.datasets.transforms import CheckedLoadAnnotations
 from mmseg_uda.datasets.transforms.checked_load_image import CorruptFileError
 

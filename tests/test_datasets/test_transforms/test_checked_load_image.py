@@ -3,9 +3,9 @@ import re
 import numpy as np
 import pytest
 from mmcv.transforms import LoadImageFromFile
+from mmseg.registry import TRANSFORMS
 from PIL import Image
 
-from mmseg.registry import TRANSFORMS
 from mmseg_uda.datasets.transforms import CheckedLoadImageFromFile
 from mmseg_uda.datasets.transforms.checked_load_image import CorruptFileError
 

@@ -6,11 +6,11 @@ import pytest
 import torch
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.registry import TRANSFORMS
 from PIL import Image
 
 import mmseg_uda  # noqa: F401  (registers the transform)
-from mmseg.models.segmentors import EncoderDecoder
-from mmseg.registry import TRANSFORMS
 from mmseg_uda.datasets.transforms import LabelsAtInferenceSize
 from mmseg_uda.datasets.transforms.labels_at_inference_size import \
     resize_nearest

@@ -2,8 +2,8 @@ import cv2
 import numpy as np
 import pytest
 from mmcv.transforms import Compose
-
 from mmseg.registry import TRANSFORMS
+
 from mmseg_uda.datasets.transforms import LoadSynthiaDepth
 from mmseg_uda.datasets.transforms.checked_load_image import CorruptFileError
 

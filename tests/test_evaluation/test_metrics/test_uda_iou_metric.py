@@ -6,9 +6,9 @@ import pytest
 import torch
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import MessageHub, MMLogger
+from mmseg.registry import METRICS
 
 import mmseg_uda  # noqa: F401  (registers UDAIoUMetric)
-from mmseg.registry import METRICS
 from mmseg_uda.evaluation.metrics import UDAIoUMetric
 
 CLASSES = ('a', 'b', 'c')

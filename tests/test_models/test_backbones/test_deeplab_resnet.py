@@ -1,12 +1,11 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 import pytest
 import torch
 import torch.nn as nn
 from mmengine import Config
 from mmengine.registry import init_default_scope
 from mmengine.utils.dl_utils.parrots_wrapper import _BatchNorm
-
 from mmseg.registry import MODELS
+
 from mmseg_uda.models.backbones import DeepLabResNet
 from mmseg_uda.models.utils import FrozenBatchNorm2d
 

@@ -1,13 +1,12 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 import pytest
 import torch
 import torch.nn.functional as F
 from mmengine import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+
 from mmseg_uda.models.decode_heads import DeepLabV2Head
 
 MULTI_CFG = 'configs/_base_/models/deeplabv2_r101_multi.py'
