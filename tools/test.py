@@ -10,8 +10,8 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmseg_uda  # noqa: E402,F401  (registers components, safe loading)
 from mmseg_uda.utils.atomic_write import atomic_write_bytes  # noqa: E402
-from mmseg_uda.utils.launch import (  # noqa: E402
-    init_cpu_distributed, set_local_rank, set_work_dir)
+from mmseg_uda.utils.launch import (init_cpu_distributed,  # noqa: E402
+                                    set_local_rank, set_work_dir)
 
 
 def parse_args() -> argparse.Namespace:
