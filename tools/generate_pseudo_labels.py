@@ -32,7 +32,6 @@ import os.path as osp
 import sys
 from typing import List, Optional, Sequence
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -47,6 +46,7 @@ from torch.utils.data import DataLoader, Subset
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmseg_uda  # noqa: E402,F401  (registers components, safe loading)
+from mmseg_uda.datasets.label_conversion import write_label_atomic  # noqa
 from mmseg_uda.utils.atomic_write import atomic_write_bytes  # noqa: E402
 
 PSEUDO_LABEL_SUFFIX = '_pseudoTrainIds.png'
@@ -133,15 +133,12 @@ def pseudo_label_path(img_path: str, img_dir: str, img_suffix: str,
     return osp.join(out_dir, rel[:-len(img_suffix)] + PSEUDO_LABEL_SUFFIX)
 
 
-def encode_label(label: np.ndarray) -> bytes:
-    """PNG bytes of a (H, W) map of class indices, as uint8."""
+def as_train_ids(label: np.ndarray) -> np.ndarray:
+    """A (H, W) map of class indices as uint8 train ids (255 is ignore)."""
     if label.max(initial=0) > 254:
         raise ValueError('pseudo-labels are uint8 train ids (< 255), got '
                          f'class {label.max()}')
-    ok, buffer = cv2.imencode('.png', label.astype(np.uint8))
-    if not ok:
-        raise RuntimeError('PNG encoding failed')
-    return buffer.tobytes()
+    return label.astype(np.uint8)
 
 
 def full_resolution_logits(model: torch.nn.Module, batch: dict) -> Tensor:
@@ -221,7 +218,7 @@ def write_labels(model: torch.nn.Module, dataset: Subset, outputs: List[str],
         for path, batch in zip(outputs, loader):
             logits = full_resolution_logits(model, batch)
             label = logits.argmax(dim=0).cpu().numpy()
-            atomic_write_bytes(encode_label(label), path)
+            write_label_atomic(as_train_ids(label), path)
             progress.update()
 
 
