@@ -64,13 +64,10 @@ def image_wise_class_weights(probs: Tensor, iw_ratio: float) -> Tensor:
     dtype = torch.promote_types(probs.dtype, torch.float32)
     with torch.no_grad():
         pred = probs.argmax(dim=1).flatten(1)  # (B, H*W)
-        # One bincount over the whole batch: offsetting the labels of image
-        # b by b*C keeps the per-image histograms apart without a loop.
-        offsets = torch.arange(
-            batch_size, device=pred.device).unsqueeze(1) * num_classes
-        counts = torch.bincount(
-            (pred + offsets).flatten(), minlength=batch_size * num_classes)
-        counts = counts.view(batch_size, num_classes).to(dtype)
+        # Per-image histograms in one scatter over (B, C) counters;
+        # scatter_add_ (unlike bincount on CUDA) needs no host sync.
+        counts = pred.new_zeros(batch_size, num_classes).scatter_add_(
+            1, pred, torch.ones_like(pred)).to(dtype)
         total = counts.sum(dim=1, keepdim=True)
         # The clamp keeps absent classes (n_c = 0) from dividing by zero;
         # they are never gathered anyway, since no pixel predicts them.
