@@ -1,6 +1,6 @@
 """Encoder-decoder segmentor trained on a labelled source and an unlabelled
 target domain."""
-from typing import Dict, Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
@@ -25,7 +25,12 @@ class UDAEncoderDecoder(EncoderDecoder):
     ``train_step``) does one backward pass and steps the optimiser(s).
 
     A term is a registered module with
-    ``loss(source: DomainOutputs, target: DomainOutputs) -> dict``; terms
+    ``loss(source: DomainOutputs, target: DomainOutputs) -> dict`` and,
+    optionally, ``source_loss(source: DomainOutputs) -> dict``. Losses that
+    back-propagate through the *source* graph belong in ``source_loss``
+    (computed before the target forward); ``loss`` may read source outputs
+    only detached (e.g. a discriminator's source input), so that the source
+    graph can be released before the target's is built. Terms
     owning extra networks (discriminators) hold them as submodules, so they
     are saved, synchronised by DDP and can get their own optimiser through
     :class:`MultiOptimWrapperConstructor`. A single-domain training batch
@@ -54,11 +59,16 @@ class UDAEncoderDecoder(EncoderDecoder):
         self.uda_terms = nn.ModuleList(
             [MODELS.build(term) for term in uda_terms])
 
-    def forward_domain(self, inputs: Tensor) -> DomainOutputs:
+    def forward_domain(
+            self,
+            inputs: Tensor,
+            data_samples: Optional[SampleList] = None) -> DomainOutputs:
         """Run the backbone and every head once on one domain's images.
 
         Args:
             inputs (Tensor): Normalised images, shape (B, 3, H, W).
+            data_samples (list[SegDataSample], optional): Their samples,
+                kept in the outputs for the terms.
 
         Returns:
             DomainOutputs: Features and head logits.
@@ -69,7 +79,8 @@ class UDAEncoderDecoder(EncoderDecoder):
             logits['low'] = self.auxiliary_head(feats)
         if self.logit_temperature != 1.0:
             logits = {k: v / self.logit_temperature for k, v in logits.items()}
-        return DomainOutputs(inputs, feats, logits, self.align_corners)
+        return DomainOutputs(inputs, feats, logits, self.align_corners,
+                             data_samples)
 
     def source_losses(self, source: DomainOutputs,
                       data_samples: SampleList) -> Dict[str, Tensor]:
@@ -110,12 +121,16 @@ class UDAEncoderDecoder(EncoderDecoder):
         """
         if not isinstance(inputs, dict):
             return self.source_losses(
-                self.forward_domain(inputs), data_samples)
-        source = self.forward_domain(inputs['source'])
+                self.forward_domain(inputs, data_samples), data_samples)
+        source = self.forward_domain(inputs['source'], data_samples['source'])
         losses = add_prefix(
             self.source_losses(source, data_samples['source']), 'src')
+        for term in self.uda_terms:
+            if hasattr(term, 'source_loss'):
+                losses.update(add_prefix(term.source_loss(source), 'src'))
         if len(self.uda_terms) > 0:
-            target = self.forward_domain(inputs['target'])
+            target = self.forward_domain(inputs['target'],
+                                         data_samples['target'])
             for term in self.uda_terms:
                 losses.update(add_prefix(term.loss(source, target), 'tgt'))
         return losses

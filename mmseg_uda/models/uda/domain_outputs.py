@@ -1,7 +1,8 @@
 """Network outputs of one domain's batch, shared by every loss term."""
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 from mmseg.models.utils import resize
+from mmseg.utils import SampleList
 from torch import Tensor
 
 
@@ -20,14 +21,22 @@ class DomainOutputs:
             (B, C, h, w); ``'main'`` (decode head) and, for multi-level
             models, ``'low'`` (auxiliary head).
         align_corners (bool): How logits are upsampled to the input size.
+        data_samples (list[SegDataSample], optional): The batch's data
+            samples (ground truth and extra fields such as depth for the
+            source; metainfo only for the target). Defaults to None.
     """
 
-    def __init__(self, inputs: Tensor, feats: Tuple[Tensor, ...],
-                 logits: Dict[str, Tensor], align_corners: bool) -> None:
+    def __init__(self,
+                 inputs: Tensor,
+                 feats: Tuple[Tensor, ...],
+                 logits: Dict[str, Tensor],
+                 align_corners: bool,
+                 data_samples: Optional[SampleList] = None) -> None:
         self.inputs = inputs
         self.feats = feats
         self.logits = logits
         self.align_corners = align_corners
+        self.data_samples = data_samples
         self._resized: Dict[str, Tensor] = {}
 
     def resized(self, name: str = 'main') -> Tensor:
