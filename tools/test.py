@@ -39,7 +39,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--show-dir',
         help='directory where painted predictions are saved: MMSeg\'s '
-        'overlays under <dir>/<timestamp>/vis_data/vis_image/, '
+        'overlays under <dir>/vis_data/vis_image/, '
         '<dir>/side_by_side/<stem>.png (image | prediction | label) and '
         '<dir>/per_class_iou.png')
     parser.add_argument(

@@ -104,7 +104,8 @@ def test_show_dir_paints_every_image(demo_data, checkpoint, tmp_path):
     np.testing.assert_array_equal(picture[:, :256], original)
     # MMSeg's overlay hook paints every image too (its default is every
     # 50th batch, so nothing for 2 images).
-    overlays = glob.glob(str(show / '*' / 'vis_data' / 'vis_image' / '*.png'))
+    overlays = glob.glob(
+        str(show / '**' / 'vis_image' / '*.png'), recursive=True)
     assert len(overlays) == 2
     chart = cv2.imread(str(show / 'per_class_iou.png'))
     assert chart is not None and chart.shape[0] > 100
