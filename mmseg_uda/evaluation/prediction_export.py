@@ -25,7 +25,8 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
-from ..datasets.class_tables import CITYSCAPES_CLASSES, CITYSCAPES_ID_TO_TRAINID
+from ..datasets.class_tables import (CITYSCAPES_CLASSES,
+                                     CITYSCAPES_ID_TO_TRAINID)
 from ..datasets.label_conversion import write_label_atomic
 from ..utils.atomic_write import atomic_write_bytes
 

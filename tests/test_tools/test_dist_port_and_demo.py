@@ -4,6 +4,7 @@ and 6)."""
 import json
 import os
 import os.path as osp
+import re
 import socket
 import subprocess
 import sys
@@ -67,7 +68,11 @@ def test_busy_port_and_identical_reruns(demo_data, tmp_path,
         if 'Iter(val)' in line and 'mIoU' in line
     ]
     assert len(scores) == 2
-    assert scores[0].split('Iter(val)')[1] == scores[1].split('Iter(val)')[1]
+    values = [
+        re.findall(r'\b(mIoU|mAcc|aAcc): ([\d.]+|nan)', line)
+        for line in scores
+    ]
+    assert len(values[0]) == 3 and values[0] == values[1]
 
 
 def test_given_port_is_kept(tmp_path):

@@ -147,3 +147,14 @@ def test_out_exports_cityscapes_label_ids(demo_data, checkpoint, tmp_path,
     result = ev.evaluateImgLists(preds, gts, args)
     assert 100 * result['averageScoreClasses'] == pytest.approx(
         ours, abs=0.006)
+
+    # tools/cityscapes_eval.py wraps the same evaluator for users.
+    log = run([
+        sys.executable, 'tools/cityscapes_eval.py',
+        str(out), '--gt',
+        osp.join(demo_data.cityscapes, 'gtFine', 'val'), '--json',
+        str(tmp_path / 'tool_result.json')
+    ])
+    tool = float(re.search(r'19 classes, 2 images: mIoU ([\d.]+)',
+                           log).group(1))
+    assert tool == pytest.approx(ours, abs=0.006)

@@ -4,7 +4,6 @@ from typing import Optional
 from mmengine.hooks import Hook
 from mmengine.logging import MessageHub
 from mmengine.runner import Runner
-
 from mmseg.registry import HOOKS
 
 from ..runtime_info_keys import CHECKPOINT_INFO_KEY

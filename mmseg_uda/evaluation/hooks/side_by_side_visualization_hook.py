@@ -8,7 +8,6 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import MessageHub, print_log
 from mmengine.runner import Runner
-
 from mmseg.registry import HOOKS
 
 from ...utils.atomic_write import atomic_write_bytes
