@@ -39,6 +39,11 @@ class SafeCheckpointHook(CheckpointHook):
 
     def before_train(self, runner) -> None:
         super().before_train(runner)
+        # mmengine forgets the last checkpoint of a resumed run; it is the
+        # one a failed save reports as intact.
+        last = runner.message_hub.get_info('last_ckpt')
+        if last is not None and osp.isfile(last):
+            self.last_ckpt = last
         if not is_main_process():
             return
         for folder in {self.out_dir, runner.work_dir}:
