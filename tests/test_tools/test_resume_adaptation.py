@@ -57,20 +57,21 @@ def test_resume_continues_from_the_work_dir_not_load_from(
     config, tiny = CASES[method]
     start = tmp_path / 'source_only.pth'
     start_checkpoint(config, tiny, start)
-    base = [sys.executable, 'tools/train.py', config, '--cfg-options'] + \
-        demo_data.options(method) + tiny + [
+    train = [sys.executable, 'tools/train.py', config]
+    options = ['--cfg-options'] + demo_data.options(method) + tiny + [
             f'load_from={start}', 'train_cfg.val_interval=100',
             'param_scheduler.0.end=4', 'default_hooks.checkpoint.interval=2',
             'default_hooks.logger.interval=1'
         ]
-    run(base + ['train_cfg.max_iters=4', f'work_dir={tmp_path / "full"}'])
-    log = run(base + ['train_cfg.max_iters=2', '--resume',
-                      f'work_dir={tmp_path / "part"}'])
+    run(train + options +
+        ['train_cfg.max_iters=4', f'work_dir={tmp_path / "full"}'])
+    log = run(train + ['--resume'] + options +
+              ['train_cfg.max_iters=2', f'work_dir={tmp_path / "part"}'])
     assert 'holds no checkpoint to resume from' in log
     assert f'FRESH run from load_from={start}' in log
     assert 'Loaded weights from' in log and str(start) in log
-    log = run(base + ['train_cfg.max_iters=4', '--resume',
-                      f'work_dir={tmp_path / "part"}'])
+    log = run(train + ['--resume'] + options +
+              ['train_cfg.max_iters=4', f'work_dir={tmp_path / "part"}'])
     part_dir = tmp_path / 'part'
     assert f'continuing from {part_dir / "iter_2.pth"}' in log
     assert f'load_from={start} is not used' in log
