@@ -258,6 +258,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     todo = [i for i, path in enumerate(outputs) if not osp.isfile(path)]
     print(f'{len(dataset) - len(todo)} of {len(dataset)} pseudo-labels '
           f'already in {args.out}; writing {len(todo)}')
+    if not todo:
+        return
     model = build_model(cfg, args.checkpoint, args.device)
     write_meta(
         args.out,
@@ -267,10 +269,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             images=img_dir,
             suffix=PSEUDO_LABEL_SUFFIX,
             classes=list(dataset.metainfo.get('classes', ()))))
-    if todo:
-        write_labels(model, Subset(dataset, todo), [outputs[i] for i in todo],
-                     args.num_workers)
-        print(f'\nPseudo-labels written to {args.out}')
+    write_labels(model, Subset(dataset, todo), [outputs[i] for i in todo],
+                 args.num_workers)
+    print(f'\nPseudo-labels written to {args.out}')
 
 
 if __name__ == '__main__':
