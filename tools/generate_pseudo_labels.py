@@ -50,8 +50,8 @@ from torch.utils.data import DataLoader, Subset
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmseg_uda  # noqa: E402,F401  (registers components, safe loading)
 from mmseg_uda.datasets.label_conversion import write_label_atomic  # noqa
-from mmseg_uda.utils.atomic_write import (  # noqa: E402
-    atomic_write_bytes, remove_stale_temporaries)
+from mmseg_uda.utils.atomic_write import (atomic_write_bytes,  # noqa: E402
+                                          remove_stale_temporaries)
 from mmseg_uda.utils.launch import check_checkpoint_arg  # noqa: E402
 
 PSEUDO_LABEL_SUFFIX = '_pseudoTrainIds.png'

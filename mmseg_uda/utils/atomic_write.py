@@ -67,7 +67,8 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temporaries(folder: str, recursive: bool = False) -> List[str]:
+def remove_stale_temporaries(folder: str,
+                             recursive: bool = False) -> List[str]:
     """Delete temporary files a killed :func:`atomic_write_bytes` left.
 
     A file is stale when the process that wrote it (its pid is part of the

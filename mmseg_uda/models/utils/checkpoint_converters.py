@@ -27,8 +27,7 @@ import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor
 
-from ...utils.atomic_write import (atomic_write_bytes,
-                                  remove_stale_temporaries)
+from ...utils.atomic_write import atomic_write_bytes, remove_stale_temporaries
 from ...utils.checkpoint_safety import UnsafeCheckpointError, safe_torch_load
 
 StateDict = Dict[str, Tensor]
