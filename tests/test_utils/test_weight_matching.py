@@ -79,3 +79,13 @@ def test_runner_load_from_refuses_an_incompatible_checkpoint(tmp_path):
     runner = make_runner(tmp_path / 'work2', max_iters=1)
     runner._load_from = str(good)
     runner.train()
+
+
+def test_pretrained_init_cfg_refuses_an_incompatible_checkpoint(tmp_path):
+    from mmengine.model.weight_init import PretrainedInit
+    path = tmp_path / 'other.pth'
+    torch.save({'conv.weight': torch.zeros(1)}, path)
+    with pytest.raises(IncompatibleCheckpointError, match='other.pth'):
+        PretrainedInit(checkpoint=str(path))(Net())
+    with pytest.raises(IncompatibleCheckpointError, match='other.pth'):
+        PretrainedInit(checkpoint=str(path), prefix='conv.')(Net().backbone)
