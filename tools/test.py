@@ -12,8 +12,9 @@ import mmseg_uda  # noqa: E402,F401  (registers components, safe loading)
 from mmseg_uda.evaluation import tta_pipeline_from_test_pipeline  # noqa: E402
 from mmseg_uda.evaluation.prediction_export import SUFFIXES  # noqa: E402
 from mmseg_uda.utils.atomic_write import atomic_write_bytes  # noqa: E402
-from mmseg_uda.utils.launch import (init_cpu_distributed,  # noqa: E402
-                                    set_local_rank, set_work_dir)
+from mmseg_uda.utils.launch import (check_checkpoint_arg,  # noqa: E402
+                                    init_cpu_distributed, set_local_rank,
+                                    set_work_dir)
 
 
 def parse_args() -> argparse.Namespace:
@@ -130,8 +131,7 @@ def main() -> None:
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     set_work_dir(cfg, args.config, args.work_dir)
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    check_checkpoint_arg(args.checkpoint)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
