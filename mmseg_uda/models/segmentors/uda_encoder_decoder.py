@@ -3,6 +3,7 @@ target domain."""
 from typing import Dict, Optional, Sequence, Union
 
 import torch
+import torch.distributed as dist
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import SampleList, add_prefix
@@ -160,9 +161,23 @@ class UDAEncoderDecoder(EncoderDecoder):
         """Back-propagate the summed source losses now (as the optimiser
         wrapper's own backward would) and return them detached."""
         total, _ = self.parse_losses(losses)
-        if total.requires_grad:
-            backward_now(total, wrapper)
-        return {
+        if not total.requires_grad:
+            return losses
+        backward_now(total, wrapper)
+        detached = {
             k: [x.detach() for x in v] if isinstance(v, list) else v.detach()
             for k, v in losses.items()
         }
+        if dist.is_available() and dist.is_initialized() and \
+                dist.get_world_size() > 1:
+            # DDP all-reduces a parameter's gradient when the final backward
+            # reaches it; parameters trained by the source losses alone
+            # (FADA's classifier, a depth head) would be skipped (or make
+            # DDP fail). A zero term through each of them lets the final
+            # backward reduce their locally accumulated source gradients.
+            anchor = torch.stack([
+                p.sum() for p in self.parameters() if p.grad is not None
+            ]).sum() * 0.0
+            key = next(k for k in detached if 'loss' in k)
+            detached[key] = detached[key] + anchor
+        return detached
