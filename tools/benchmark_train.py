@@ -32,6 +32,7 @@ Examples::
 """
 import argparse
 import copy
+import logging
 import os.path as osp
 import platform
 import statistics
@@ -44,6 +45,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
@@ -397,9 +399,10 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
                    for w, h in base)
     num_classes = cfg.model.decode_head.num_classes
 
+    # mmengine logs every parameter's init and paramwise option at INFO.
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
     torch.manual_seed(0)
     project = MODELS.build(cfg.model)
-    project.init_weights()
     project.to(device).train()
     use_reference = not args.no_reference and ReferenceLoop.kind(cfg)
     reference = None
@@ -463,7 +466,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
         ref = values.get('reference')
         ratio = ''
         if ref:
-            ratio = f'{values["project"] / ref:.2f}x'
+            ratio = f'{values["project"] / ref:.3f}x'
         print(f'  {label:24s}{fmt.format(values["project"]):>14s}'
               f'{fmt.format(ref) if ref else "-":>14s}{ratio:>10s}')
     results['project_time'] = median['project']
@@ -476,7 +479,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
         results['first_step_max_abs_diff'] = first_step_diff
         print(f'  speed-up (reference time / project time): '
               f'{results["speedup"]:.2f}x; memory ratio (project / '
-              f'reference): {results["memory_ratio"]:.2f}')
+              f'reference): {results["memory_ratio"]:.3f}')
         print('  weights after the first step: max |project - reference| = '
               f'{first_step_diff:.3g}')
     return results
