@@ -146,3 +146,21 @@ def check_checkpoint_arg(checkpoint: str) -> None:
     """
     if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise SystemExit(f'checkpoint not found: {checkpoint}')
+
+
+def apply_omp_num_threads() -> None:
+    """Make torch use the ``OMP_NUM_THREADS`` that the run announces.
+
+    torch reads ``OMP_NUM_THREADS`` once, when it is imported; mmengine sets
+    it (1 per process for distributed runs) later, in ``Runner.setup_env``,
+    so under ``tools/dist_train.sh`` each process kept torch's default
+    thread count (every core) and N processes oversubscribed the machine.
+    Called when the distributed wrapper is built (after ``setup_env``).
+    """
+    value = os.environ.get('OMP_NUM_THREADS', '')
+    if not value.isdigit() or int(value) < 1:
+        return
+    if torch.get_num_threads() != int(value):
+        torch.set_num_threads(int(value))
+        print_log(f'torch intra-op threads set to OMP_NUM_THREADS={value}',
+                  logger='current', level=logging.INFO)
