@@ -6,7 +6,9 @@ import glob
 import os.path as osp
 
 import pytest
+import torch
 from mmengine.config import Config
+from mmengine.optim import PolyLR
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 ADAPTATION = sorted(
@@ -29,11 +31,25 @@ def released_iter_max(source_name):
 @pytest.mark.parametrize('config', ADAPTATION)
 def test_adaptation_horizon_is_the_run_length(config):
     cfg = Config.fromfile(osp.join(REPO, config))
-    (poly, ) = [s for s in cfg.param_scheduler if s.type == 'PolyLR']
     expected = released_iter_max(osp.basename(config))
     assert expected == 29760
-    assert poly.end == expected
     assert cfg.train_cfg.max_iters == expected
+    # the configured scheduler gives the release's lr0 (1 - i / iter_max)^0.9
+    lr0 = cfg.optim_wrapper.optimizer.lr
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=lr0)
+    (poly, ) = [dict(s) for s in cfg.param_scheduler if s.type == 'PolyLR']
+    poly.pop('type')
+    scheduler = PolyLR(optimizer, **poly)
+    checks = {0, 1, 14880, expected - 1}
+    for i in range(expected):
+        if i in checks:
+            released = lr0 * (1 - i / expected)**0.9
+            assert optimizer.param_groups[0]['lr'] == pytest.approx(
+                released, rel=1e-9, abs=1e-15), i
+        scheduler.step()
+    # 0 after the run (its last iteration, checked above, still has > 0)
+    assert optimizer.param_groups[0]['lr'] == pytest.approx(0, abs=1e-15)
     header = open(osp.join(REPO, config)).read().split('_base_')[0]
     assert '200k' not in header and 'iter_max)' not in header
 

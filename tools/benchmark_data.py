@@ -26,12 +26,10 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-from mmengine.config import Config
-from mmseg.registry import TRANSFORMS
-from mmseg.utils import register_all_modules
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..'))
-DEFAULT_CONFIG = osp.join(REPO, 'configs/_base_/datasets/gta5_to_cityscapes.py')
+DEFAULT_CONFIG = osp.join(REPO, 'configs', '_base_', 'datasets',
+                          'gta5_to_cityscapes.py')
 GTA5_SIZE = (1914, 1052)  # (w, h)
 PATHS = ('pil_resize', 'cv2_resize')
 
@@ -88,6 +86,11 @@ def load_sample(image_path: Optional[str], label_path: Optional[str],
 
 def build_resizes(config: str, scale: Tuple[int, int]) -> Dict[str, object]:
     """One ``Resize`` transform per named path of the dataset config."""
+    # Imported here: MMSeg takes seconds to import, --help should not.
+    from mmengine.config import Config
+    from mmseg.registry import TRANSFORMS
+    from mmseg.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
     cfg = Config.fromfile(config)
     missing = [name for name in PATHS if name not in cfg]
     if missing:
@@ -154,7 +157,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     size, scale, repeat = GTA5_SIZE, tuple(args.scale), args.repeat
     if args.smoke:
         size, scale, repeat = (96, 53), (64, 36), 2
-    register_all_modules(init_default_scope=True)
     try:
         image, label = load_sample(args.image, args.label, size)
         resizes = build_resizes(args.config, scale)

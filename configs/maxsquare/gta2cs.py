@@ -29,6 +29,10 @@ train_dataloader = dict(
         target=_base_.target_train))
 adaptation_iters = 29760
 train_cfg = dict(max_iters=adaptation_iters, val_interval=2000)
-param_scheduler = [dict(_base_.param_scheduler[0], end=adaptation_iters)]
+# The release's lr is lr0 * (1 - i / iter_max)^0.9; mmengine's PolyLR with
+# end=E decays as (1 - i / (E - 1))^0.9, hence the + 1.
+param_scheduler = [
+    dict(_base_.param_scheduler[0], end=adaptation_iters + 1)
+]
 default_hooks = dict(checkpoint=dict(interval=2000))
 load_from = 'work_dirs/source_only/gta2cs/iter_80000.pth'

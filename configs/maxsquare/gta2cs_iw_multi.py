@@ -10,7 +10,8 @@
 # gta2cs_multi_select_on_gta5_val/best_mIoU_iter_N.pth (README). The
 # implementation's return-in-loop quirk applies to both heads
 # (num_active_branches=2). Schedule and deviations: configs/maxsquare/
-# gta2cs.py (29,760 iterations, poly horizon 29,760).
+# gta2cs.py (29,760 iterations, poly horizon 29,760); also a deviation: the
+# guidance term is 0 where the release's CE returns NaN (no confident pixel).
 _base_ = ['./gta2cs_iw.py']
 lambda_t = 0.09
 model = dict(

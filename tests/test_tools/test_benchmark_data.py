@@ -1,5 +1,6 @@
 """tools/benchmark_data.py: --help and the --smoke run (no timings are
 asserted)."""
+import os
 import os.path as osp
 import re
 import subprocess
@@ -11,7 +12,7 @@ REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 def _run(*args):
     return subprocess.run([sys.executable, 'tools/benchmark_data.py', *args],
                           cwd=REPO, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, env=dict(os.environ, PYTHONPATH=REPO))
 
 
 def test_help():
