@@ -305,3 +305,14 @@ def test_unlabelled_or_classless_data_is_refused(tmp_path):
     dataset.get_data_info = lambda idx: dict(img_path='x.png')
     with pytest.raises(ValueError, match='labelled dataset'):
         ClassBalancedSampler(dataset, seed=0)
+
+
+def test_resume_replays_resets_and_reshuffles(tmp_path):
+    """Counts reset and lists reshuffle mid-run; advancing a fresh sampler
+    past the trained draws (what --resume does) still continues exactly."""
+    dataset, _ = _skewed(tmp_path, num=12, rare=3)
+    full = _take(ClassBalancedSampler(dataset, seed=9, reset_interval=7), 90)
+    resumed = iter(ClassBalancedSampler(dataset, seed=9, reset_interval=7))
+    for _ in range(41):  # a point between two resets, after list wraps
+        next(resumed)
+    assert list(itertools.islice(resumed, 49)) == full[41:]
