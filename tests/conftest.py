@@ -87,6 +87,8 @@ def task_data(demo_data, tmp_path_factory) -> TaskData:
     nthu = Path(data.roots['NTHUDataset'])
     layouts.write_nthu(nthu, cities=('Rome', 'Rio', 'Tokyo', 'Taipei'),
                        hw=(32, 64))
+    # GTA5's official split for the demo's 4 frames (MaxSquare's `train`)
+    layouts.write_gta5_split(demo_data.gta5, [1, 2, 3], [4], [])
     _run(['tools/dataset_converters/synthia.py', str(synthia)])
     _run(['tools/dataset_converters/nthu.py', str(nthu)])
     return data

@@ -13,6 +13,7 @@ train_dataloader = dict(
     num_workers=2,
     dataset=dict(
         data_root=_base_.demo_data + '/gta5',
+        split=None,  # the synthetic data has no official split file
         pipeline=[
             dict(t, scale=_base_.demo_source_scale)
             if t.type == 'Resize' else t for t in _base_.source_pipeline

@@ -16,10 +16,14 @@
 # output upsampled bilinearly, align_corners=True), as in the reference.
 # Augmentation: source colour jitter (brightness/contrast/saturation 0.5,
 # hue 0.2, torchvision semantics) then resize to 1280x720; target resize to
-# 1024x512; no flip, no blur. Evaluation: Cityscapes val at 1024x512 input,
-# labels at full resolution.
-# Source images are drawn class-balanced (ClassBalancedSampler, METHODS.md
-# section 3; it reads the converter's class_stats.json).
+# 1024x512; no flip, no blur. Images are resized with Pillow bicubic
+# (antialiased), labels nearest, as the release (dataset base; `cv2_resize`
+# is the faster option). Evaluation: Cityscapes val at 1024x512 input,
+# labels at full resolution. The source is all 24,966 GTA5 frames (no split).
+# Source images are drawn class-balanced as the release's sampler does
+# (ClassBalancedSampler, protocol 'release': shares count_c / sum of counts,
+# counts reset every 3,000 draws, per-class lists walked in stored order,
+# then reshuffled; it reads the converter's class_stats.json).
 # Initialisation: the FADA source-only model (configs/fada/
 # gta2cs_source_only.py), as in the authors' workflow (README, "FADA").
 _base_ = [

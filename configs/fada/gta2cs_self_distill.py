@@ -11,9 +11,10 @@
 #       --out data/cityscapes/pseudo_labels/fada_gta2cs
 # Augmentation (METHODS.md section 3): colour jitter (as the adaptation's
 # source), random scale 0.5-1.5 of the 2048x1024 image, random 512x1024
-# crop, horizontal flip. SGD lr 5e-4 (classifier 10x), momentum 0.9,
-# wd 5e-4, stopped at 20k iterations. Evaluation at 2048x1024 input, labels
-# at full resolution. Workflow and commands: README, "FADA".
+# crop, horizontal flip; resizing with Pillow bicubic for images and nearest
+# for labels, as the adaptation stage. SGD lr 5e-4 (classifier 10x),
+# momentum 0.9, wd 5e-4, stopped at 20k iterations. Evaluation at 2048x1024
+# input, labels at full resolution. Workflow and commands: README, "FADA".
 # Assumptions (not given by METHODS.md): the poly horizon is the adaptation's
 # 62.5k iterations (20k is where training stops); batch 1 per GPU on 4 GPUs
 # as in the adaptation stage.
@@ -32,7 +33,8 @@ self_distill_pipeline = [
         type='RandomResize',
         scale=full_scale,
         ratio_range=(0.5, 1.5),
-        keep_ratio=True),
+        keep_ratio=True,
+        **_base_.pil_resize),
     dict(type='RandomCrop', crop_size=(512, 1024)),  # (h, w)
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs'),

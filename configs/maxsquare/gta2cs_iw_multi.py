@@ -2,9 +2,16 @@
 # GTA5 -> Cityscapes. Paper (seed 003) Table 2 "MaxSquare+IW+Multi": 46.4.
 # lambda_T = 0.09; the low head is trained towards the guidance label
 # (delta = 0.95) with weight 0.1 * lambda_T; target images 1280x640.
-# Starts from the multi-level source model (configs/source_only/
-# gta2cs_multi.py). The implementation's return-in-loop quirk applies to
-# both heads (num_active_branches=2).
+# Starts from the multi-level source model's final checkpoint
+# (configs/source_only/gta2cs_multi.py). Option, as the release (which
+# starts from gta5best.pth): the source model selected on GTA5 val, trained
+# with configs/source_only/gta2cs_multi_select_on_gta5_val.py and passed as
+# --cfg-options load_from=work_dirs/source_only/
+# gta2cs_multi_select_on_gta5_val/best_mIoU_iter_N.pth (README). The
+# implementation's return-in-loop quirk applies to both heads
+# (num_active_branches=2). Schedule and deviations: configs/maxsquare/
+# gta2cs.py (29,760 iterations, poly horizon 29,760); also a deviation: the
+# guidance term is 0 where the release's CE returns NaN (no confident pixel).
 _base_ = ['./gta2cs_iw.py']
 lambda_t = 0.09
 model = dict(

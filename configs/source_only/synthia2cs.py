@@ -2,8 +2,9 @@
 # 13-class mIoU*), DeepLab-V2 ResNet-101. MaxSquare paper (seed 003)
 # Table 3 "Source only" (ResNet-101): 30.1 mIoU / 34.3 mIoU*.
 # Same protocol as configs/source_only/gta2cs.py (SGD 2.5e-4, heads 10x,
-# poly horizon 200k, stop at 80k, d6/d12 branches only), SYNTHIA resized to
-# 1280x760.
+# poly horizon 200k, stop at 80k, d6/d12 branches only, the released
+# optimiser's one update per listing), SYNTHIA (all 9,400 images; no
+# official split is used) resized to 1280x760.
 _base_ = [
     '../_base_/models/deeplabv2_r101.py',
     '../_base_/datasets/synthia_to_cityscapes.py',

@@ -224,3 +224,19 @@ def convert(name: str, root: Path) -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.main([str(root)]) == 0
+
+
+def write_gta5_split(root: Path, train, val, test) -> Path:
+    """GTA5's official ``split.mat`` (read_mapping code): 1-based frame
+    numbers as column vectors ``trainIds``, ``valIds``, ``testIds``."""
+    import scipy.io
+
+    def column(ids):
+        return np.asarray(ids, dtype=np.float64).reshape(-1, 1)
+
+    path = Path(root) / 'split.mat'
+    scipy.io.savemat(
+        str(path),
+        dict(trainIds=column(train), valIds=column(val),
+             testIds=column(test)))
+    return path

@@ -28,11 +28,20 @@ source_scale = (1024, 512)
 target_scale = (1024, 512)
 test_scale = (1024, 512)
 
+# Image resizing as the released loaders do it: Pillow bicubic (antialiased
+# when shrinking) for images, Pillow nearest for labels (mmcv's Resize with
+# backend='pillow'). The faster cv2 path (bilinear without antialiasing,
+# cv2 nearest for labels; mmcv's default) is the named option `cv2_resize`:
+#   [dict(t, **cv2_resize) if t.type == 'Resize' else t for t in pipeline]
+# tools/benchmark_data.py reports both paths' speed and pixel difference.
+pil_resize = dict(backend='pillow', interpolation='bicubic')
+cv2_resize = dict(backend='cv2', interpolation='bilinear')
+
 source_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
     dict(type='CheckedLoadAnnotations'),
     dict(type='CheckSegMapSize'),
-    dict(type='Resize', scale=source_scale, keep_ratio=False),
+    dict(type='Resize', scale=source_scale, keep_ratio=False, **pil_resize),
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomGaussianBlur', prob=0.5, max_radius=1.0),
     dict(type='PackSegInputs'),
@@ -40,14 +49,14 @@ source_pipeline = [
 # The target's labels are never loaded in training.
 target_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
-    dict(type='Resize', scale=target_scale, keep_ratio=False),
+    dict(type='Resize', scale=target_scale, keep_ratio=False, **pil_resize),
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomGaussianBlur', prob=0.5, max_radius=1.0),
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
-    dict(type='Resize', scale=test_scale, keep_ratio=False),
+    dict(type='Resize', scale=test_scale, keep_ratio=False, **pil_resize),
     # Loaded after Resize: labels stay at full resolution.
     dict(type='CheckedLoadAnnotations'),
     dict(type='PackSegInputs'),

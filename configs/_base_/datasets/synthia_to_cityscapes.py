@@ -25,31 +25,45 @@ miou13_classes = [
     'bicycle'
 ]
 
+# Image resizing as the released loaders do it: Pillow bicubic (antialiased
+# when shrinking) for images, Pillow nearest for labels (mmcv's Resize with
+# backend='pillow'). The faster cv2 path (bilinear without antialiasing,
+# cv2 nearest for labels; mmcv's default) is the named option `cv2_resize`:
+#   [dict(t, **cv2_resize) if t.type == 'Resize' else t for t in pipeline]
+# tools/benchmark_data.py reports both paths' speed and pixel difference.
+pil_resize = dict(backend='pillow', interpolation='bicubic')
+cv2_resize = dict(backend='cv2', interpolation='bilinear')
+
 source_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
     dict(type='CheckedLoadAnnotations'),
     dict(type='CheckSegMapSize'),
-    dict(type='Resize', scale=source_scale, keep_ratio=False),
+    dict(type='Resize', scale=source_scale, keep_ratio=False, **pil_resize),
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomGaussianBlur', prob=0.5, max_radius=1.0),
     dict(type='PackSegInputs'),
 ]
 # Depth is loaded before any geometric step: Resize (nearest) and
-# RandomFlip transform it with the label (it is in seg_fields).
+# RandomFlip transform it with the label (it is in seg_fields). mmcv's
+# Pillow path takes uint8 maps only, so this (depth-method) pipeline keeps
+# the cv2 resize; the depth method's released resize is not described
+# (METHODS.md section 5).
 source_depth_pipeline = (
-    source_pipeline[:3] + [dict(type='LoadSynthiaDepth')] +
-    source_pipeline[3:])
+    source_pipeline[:3] + [dict(type='LoadSynthiaDepth')] + [
+        dict(t, **cv2_resize) if t['type'] == 'Resize' else t
+        for t in source_pipeline[3:]
+    ])
 # The target's labels are never loaded in training.
 target_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
-    dict(type='Resize', scale=target_scale, keep_ratio=False),
+    dict(type='Resize', scale=target_scale, keep_ratio=False, **pil_resize),
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomGaussianBlur', prob=0.5, max_radius=1.0),
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
-    dict(type='Resize', scale=test_scale, keep_ratio=False),
+    dict(type='Resize', scale=test_scale, keep_ratio=False, **pil_resize),
     # Loaded after Resize: labels stay at full resolution.
     dict(type='CheckedLoadAnnotations'),
     dict(type='PackSegInputs'),

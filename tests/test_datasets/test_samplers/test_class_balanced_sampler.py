@@ -55,8 +55,46 @@ def _skewed(root, num=200, rare=4):
     return FakeLabelled(root, classes), classes
 
 
+def _released_stream(classes, num_classes, seed, n, reset=3000):
+    """Plain-Python version of FADA's released sampler (issue 10): shares
+    count_c / sum of counts, counts zeroed every `reset` draws, each class's
+    list walked in stored order until its first wrap, then reshuffled and
+    restarted at index len % (len - 1)."""
+    rng = np.random.default_rng(seed)
+    lists = [[i for i, cs in enumerate(classes) if c in cs]
+             for c in range(num_classes)]
+    pos = [0] * num_classes
+    count = [0] * num_classes
+    out = []
+    for step in range(n):
+        total = sum(count)
+        weights = [
+            1 / math.log(1.01 + (count[c] / total if total else 0))
+            if lists[c] else 0.0 for c in range(num_classes)
+        ]
+        cdf = list(itertools.accumulate(weights))
+        c = bisect.bisect_right(cdf, rng.random() * cdf[-1])
+        index = int(lists[c][pos[c]])
+        for k in classes[index]:
+            count[k] += 1
+        pos[c] += 1
+        if pos[c] == len(lists[c]):
+            lists[c] = list(rng.permutation(lists[c]))
+            length = len(lists[c])
+            pos[c] = length % (length - 1) if length > 1 else 0
+        if (step + 1) % reset == 0:
+            count = [0] * num_classes
+        out.append(index)
+    return out
+
+
+def _class_frequencies(stream, classes, num_classes):
+    return np.array([np.mean([c in classes[i] for i in stream])
+                     for c in range(num_classes)])
+
+
 def _reference_stream(classes, num_classes, seed, n):
-    """Plain-Python version of the documented protocol."""
+    """Plain-Python version of the `running_share` option."""
     rng = np.random.default_rng(seed)
     members = [[i for i, cs in enumerate(classes) if c in cs]
                for c in range(num_classes)]
@@ -96,10 +134,52 @@ def test_weights_by_hand():
         [1 / math.log(1.01)] * 3)
 
 
-def test_stream_equals_plain_python_reference(tmp_path):
+def test_running_share_option_equals_plain_python_reference(tmp_path):
+    dataset, classes = _skewed(tmp_path, num=30, rare=3)
+    sampler = ClassBalancedSampler(dataset, seed=7, protocol='running_share')
+    assert _take(sampler, 300) == _reference_stream(classes, 4, 7, 300)
+
+
+def test_release_stream_equals_plain_python_reference(tmp_path):
     dataset, classes = _skewed(tmp_path, num=30, rare=3)
     sampler = ClassBalancedSampler(dataset, seed=7)
-    assert _take(sampler, 300) == _reference_stream(classes, 4, 7, 300)
+    assert _take(sampler, 300) == _released_stream(classes, 4, 7, 300)
+
+
+def test_release_draw_frequencies_with_resets(tmp_path):
+    # overlapping classes of very different frequency, as in GTA5
+    rng = np.random.default_rng(0)
+    presence = [0.95, 0.6, 0.3, 0.1, 0.03]
+    classes = [[c for c, f in enumerate(presence) if rng.random() < f]
+               for _ in range(120)]
+    dataset = FakeLabelled(tmp_path, classes, num_classes=5)
+    n = 7000  # two resets
+    stream = _take(ClassBalancedSampler(dataset, seed=3), n)
+    expected = _class_frequencies(
+        _released_stream(classes, 5, 3, n), classes, 5)
+    np.testing.assert_allclose(
+        _class_frequencies(stream, classes, 5), expected)
+    # a shorter reset interval changes the draws; the option is honoured
+    short = _take(ClassBalancedSampler(dataset, seed=3, reset_interval=50), n)
+    assert short == _released_stream(classes, 5, 3, n, reset=50)
+    assert short != stream
+    # METHODS.md's running share draws differently
+    running = _take(
+        ClassBalancedSampler(dataset, seed=3, protocol='running_share'), n)
+    assert not np.allclose(
+        _class_frequencies(running, classes, 5), expected, atol=1e-3)
+
+
+def test_release_walks_stored_order_then_reshuffles(tmp_path):
+    # class 1 only in images 5, 9, 13, 17: its draws come in stored order
+    # until the wrap, then from a reshuffled list starting at index 1
+    classes = [[0] + ([1] if i in (5, 9, 13, 17) else []) for i in range(20)]
+    dataset = FakeLabelled(tmp_path, classes, num_classes=2)
+    stream = _take(ClassBalancedSampler(dataset, seed=0), 400)
+    only_0 = [i for i in stream if 1 not in classes[i]]
+    assert only_0[:16] == [i for i in range(20) if 1 not in classes[i]]
+    reference = _released_stream(classes, 2, 0, 400)
+    assert stream == reference
 
 
 def test_rare_classes_drawn_far_more_than_uniform(tmp_path):
@@ -225,3 +305,14 @@ def test_unlabelled_or_classless_data_is_refused(tmp_path):
     dataset.get_data_info = lambda idx: dict(img_path='x.png')
     with pytest.raises(ValueError, match='labelled dataset'):
         ClassBalancedSampler(dataset, seed=0)
+
+
+def test_resume_replays_resets_and_reshuffles(tmp_path):
+    """Counts reset and lists reshuffle mid-run; advancing a fresh sampler
+    past the trained draws (what --resume does) still continues exactly."""
+    dataset, _ = _skewed(tmp_path, num=12, rare=3)
+    full = _take(ClassBalancedSampler(dataset, seed=9, reset_interval=7), 90)
+    resumed = iter(ClassBalancedSampler(dataset, seed=9, reset_interval=7))
+    for _ in range(41):  # a point between two resets, after list wraps
+        next(resumed)
+    assert list(itertools.islice(resumed, 49)) == full[41:]
