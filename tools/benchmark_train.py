@@ -9,8 +9,10 @@ Two trainers run interleaved, iteration by iteration, on the same network
     the released single-GPU loops: float32, inputs normalised on the
     device, each domain back-propagated as soon as its losses are complete
     (MaxSquare: source, then target; FADA: source, then the adversarial
-    term with D frozen, segmentation step, then D), ``torch.optim`` SGD with
-    a backbone group and a 10x classifier group (and Adam for FADA's D).
+    term with D frozen, segmentation step, then D), SGD with a backbone
+    group and a 10x classifier group (MaxSquare's released repeated-listing
+    arithmetic when the config uses ``RepeatedListingSGD``; Adam for FADA's
+    D).
 
 Printed: per-iteration time (median after warm-up), images/s and peak
 memory of each, and their ratios. Peak memory is
@@ -223,6 +225,50 @@ def sce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return -(labels * F.log_softmax(logits, dim=1)).sum(1).mean()
 
 
+def release_listings(backbone: torch.nn.Module) -> Dict[torch.Tensor, int]:
+    """How often MaxSquare's released group builder lists each backbone
+    tensor: once per module on the path from a top-level part to it."""
+    counts: Dict[torch.Tensor, int] = {}
+    for part in backbone.children():
+        for module in part.modules():
+            for p in module.parameters():
+                if p.requires_grad:
+                    counts[p] = counts.get(p, 0) + 1
+    return counts
+
+
+class ReleasedSGD:
+    """PyTorch 1.0's SGD over a parameter list with repeated tensors (the
+    released MaxSquare optimiser): per listing, weight decay is added to
+    the gradient in place, the tensor's one momentum buffer is updated
+    (created as a copy of the gradient) and the tensor steps by -lr*buf."""
+
+    def __init__(self, groups, momentum: float, weight_decay: float) -> None:
+        self.groups = groups  # [(dict tensor -> listings, lr)]
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.buffers: Dict[torch.Tensor, torch.Tensor] = {}
+
+    def zero_grad(self) -> None:
+        for listings, _ in self.groups:
+            for p in listings:
+                p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        for listings, lr in self.groups:
+            for p, times in listings.items():
+                if p.grad is None:
+                    continue
+                for _ in range(times):
+                    grad = p.grad.add_(p, alpha=self.weight_decay)
+                    if p not in self.buffers:
+                        self.buffers[p] = grad.clone()
+                    else:
+                        self.buffers[p].mul_(self.momentum).add_(grad)
+                    p.add_(self.buffers[p], alpha=-lr)
+
+
 class ReferenceLoop:
     """The released single-GPU iteration, written from METHODS.md."""
 
@@ -249,10 +295,16 @@ class ReferenceLoop:
             if not p.requires_grad or 'uda_terms' in name:
                 continue
             (heads if 'head' in name else rest).append(p)
-        self.sgd = torch.optim.SGD(
-            [dict(params=rest), dict(params=heads, lr=10 * opt.lr)],
-            lr=opt.lr, momentum=opt.momentum,
-            weight_decay=opt.weight_decay)
+        if opt.type == 'RepeatedListingSGD':
+            self.sgd = ReleasedSGD(
+                [(release_listings(model.backbone), opt.lr),
+                 ({p: 1 for p in heads}, 10 * opt.lr)], opt.momentum,
+                opt.weight_decay)
+        else:
+            self.sgd = torch.optim.SGD(
+                [dict(params=rest), dict(params=heads, lr=10 * opt.lr)],
+                lr=opt.lr, momentum=opt.momentum,
+                weight_decay=opt.weight_decay)
         if kind == 'fada':
             term = self.terms[0]
             d_opt = cfg.optim_wrapper.discriminator.optimizer
