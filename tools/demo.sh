@@ -33,3 +33,22 @@ for name in $RUNS; do
     run "$name"
 done
 python tools/demo_summary.py "$WORK" $RUNS
+
+# The depth method's chain (README, "Depth distribution") on a SYNTHIA-like
+# source with depth maps, 7 classes: GMM fit, adaptation, spatial-prior
+# pseudo-labels, self-training, test. DEMO_DEPTH=0 skips it.
+if [ "${DEMO_DEPTH:-1}" = 1 ]; then
+    if [ ! -d "$DATA/synthia/RGB" ]; then
+        python tools/generate_demo_data.py "$DATA" --num-source 0 \
+            --num-target 0 --num-val 0 --num-synthia 60
+    fi
+    python tools/dataset_converters/synthia.py "$DATA/synthia" --nproc "$NPROC"
+    python tools/fit_depth_gmm.py "$DATA/synthia" --num-classes 7 \
+        --grid-size 41 25 --out "$DATA/synthia/gmm_7_41x25.json"
+    run depth
+    python tools/generate_pseudo_labels.py configs/demo/depth.py \
+        "$(cat "$WORK/depth/last_checkpoint")" \
+        --out "$DATA/cityscapes/pseudo_labels/depth_demo"
+    run depth_self_training
+    python tools/demo_summary.py "$WORK" depth depth_self_training
+fi
