@@ -52,6 +52,7 @@ train_dataloader = dict(
 val_dataloader = dict(dataset=dict(pipeline=depth_test_pipeline))
 test_dataloader = val_dataloader
 load_from = 'checkpoints/deeplabv2_imagenet.pth'
+randomness = dict(seed=1234)  # released
 # Spatial-prior pseudo-labels of this model (tools/generate_pseudo_labels.py;
 # METHODS.md sec. 5, 6.3): confidence 0.9, then 8-connected regions below
 # the released per-class thresholds (pixels at the input size) are ignored.

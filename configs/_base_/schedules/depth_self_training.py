@@ -2,7 +2,7 @@
 # round of CE on the refined pseudo-labels only (no source data, no depth
 # term), SGD lr 2.5e-4 one group, momentum 0.9, weight decay 5e-4, poly 0.9
 # over the adaptation's 90k horizon (so it ends at ~0.69 lr0 after 30k);
-# the iteration count is per task (max_iters). Seed 1234.
+# the iteration count is per task (max_iters); seed 1234 (inherited).
 # Only self_training_* names, so this file is a second base next to the
 # adaptation config; a self-training config states
 #   model = _base_.self_training_model
