@@ -81,9 +81,16 @@ class TaskData:
             out = osp.join(osp.dirname(self.roots['SynthiaDataset']),
                            f'gmm_{num_classes}_{grid_size[0]}x'
                            f'{grid_size[1]}.json')
-            _run(['tools/fit_depth_gmm.py', self.roots['SynthiaDataset'],
-                  '--num-classes', str(num_classes), '--grid-size',
-                  str(grid_size[0]), str(grid_size[1]), '--out', out])
+            import importlib.util
+            spec = importlib.util.spec_from_file_location(
+                'fit_depth_gmm', osp.join(REPO, 'tools', 'fit_depth_gmm.py'))
+            tool = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(tool)  # in-process: no interpreter start
+            assert tool.main([
+                self.roots['SynthiaDataset'], '--num-classes',
+                str(num_classes), '--grid-size', str(grid_size[0]),
+                str(grid_size[1]), '--out', out
+            ]) == 0
             self._gmms[key] = out
         return self._gmms[key]
 
