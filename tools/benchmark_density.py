@@ -38,6 +38,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--repeats', type=int, default=20)
     parser.add_argument('--loop-cells', type=int, default=2000)
+    parser.add_argument('--threads', type=int, default=0,
+                        help='torch CPU threads (0: torch\'s default)')
     return parser.parse_args(argv)
 
 
@@ -73,6 +75,8 @@ def per_pixel(classes, labels, depth, cells):
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     width, height = args.grid_size
     classes = random_gmm(args.num_classes, args.num_components,

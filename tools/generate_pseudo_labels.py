@@ -318,10 +318,10 @@ def write_labels(model: torch.nn.Module,
         for path, batch in zip(outputs, loader):
             if refinement is None:
                 logits = full_resolution_logits(model, batch)
-                label = logits.argmax(dim=0).cpu().numpy()
-            else:
+                label = as_train_ids(logits.argmax(dim=0).cpu().numpy())
+            else:  # already uint8 train ids, 255 = ignore
                 label = refined_label(model, batch, refinement)
-            write_label_atomic(as_train_ids(label), path)
+            write_label_atomic(label, path)
             progress.update()
 
 

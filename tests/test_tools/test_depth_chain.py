@@ -120,7 +120,7 @@ def test_pseudo_labels_self_training_and_test(adapted, depth_demo_data):
     base = ['--cfg-options'] + depth_demo_data.options()
     log = run([sys.executable, 'tools/generate_pseudo_labels.py', CONFIG,
                str(ckpt), '--out', out, '--device', 'cpu',
-               '--num-workers', '0'] + base[:1] + base[1:])
+               '--num-workers', '0'] + base)
     assert '"confidence": 0.9' in log
     labels = sorted(glob.glob(osp.join(out, '*', '*_pseudoTrainIds.png')))
     images = sorted(glob.glob(osp.join(depth_demo_data.cityscapes,

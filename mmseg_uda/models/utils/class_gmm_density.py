@@ -100,6 +100,11 @@ def mixture_log_density(features: Tensor, classes: Tensor, weights: Tensor,
                         means: Tensor, variances: Tensor) -> Tensor:
     """``log sum_k pi_k prod_j N(v_j; mu_kj, var_kj)`` of each cell's class.
 
+    The exponent ``sum_j (v_j - mu_kj)^2 / var_kj`` is expanded into
+    ``[-v^2 / 2, v] . [1 / var, mu / var]`` plus a per-(class, component)
+    constant: per cell one gather of its class's K coefficient rows and one
+    batched product, whatever the batch size.
+
     Args:
         features (Tensor): (..., 3) feature vectors v.
         classes (Tensor): (...) class index of each vector (long).
@@ -110,11 +115,18 @@ def mixture_log_density(features: Tensor, classes: Tensor, weights: Tensor,
     Returns:
         Tensor: (...) log densities (``-inf`` where the density is 0).
     """
-    v = features.unsqueeze(-2)  # (..., 1, 3)
-    mu, var = means[classes], variances[classes]  # (..., K, 3)
-    log_normal = -0.5 * (torch.log(2 * math.pi * var) + (v - mu).pow(2) / var)
-    log_pi = torch.log(weights[classes])  # log 0 = -inf: no component
-    return torch.logsumexp(log_pi + log_normal.sum(-1), dim=-1)
+    dims = means.shape[-1]
+    inv = variances.reciprocal()
+    coef = torch.cat([inv, means * inv], dim=-1)  # (C, K, 2 * 3)
+    # log 0 = -inf: a component (or class) of weight 0 contributes nothing.
+    const = (torch.log(weights) - 0.5 *
+             (torch.log(2 * math.pi * variances) +
+              means.pow(2) * inv).sum(-1))  # (C, K)
+    basis = torch.cat([-0.5 * features.pow(2), features], dim=-1)
+    flat = classes.reshape(-1)
+    scores = torch.bmm(coef[flat], basis.reshape(-1, 2 * dims, 1))[..., 0]
+    log_p = torch.logsumexp(scores + const[flat], dim=-1)
+    return log_p.reshape(classes.shape)
 
 
 def density_to_target(density: Tensor, scale: float = 1e6,
