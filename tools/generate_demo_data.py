@@ -494,8 +494,8 @@ def synthia_depth(labels: np.ndarray) -> np.ndarray:
     ground = np.isin(labels, (ROAD, SIDEWALK)).any(axis=1)
     horizon = int(np.argmax(ground)) if ground.any() else height // 2
     rows = np.arange(height, dtype=np.float64)[:, None]
-    metres = np.where(rows > horizon, 2.0 * height / (rows - horizon + 1),
-                      200.0)
+    below = np.maximum(rows - horizon, 0) + 1  # >= 1 everywhere
+    metres = np.where(rows > horizon, 2.0 * height / below, 200.0)
     metres = np.minimum(metres, 200.0) * np.ones_like(labels, np.float64)
     raw = np.round(metres * 100).astype(np.uint16)
     raw[labels == SKY] = 65535

@@ -5,7 +5,8 @@
 # first 9,000 of the sorted list, an assumption), fitted and padded into
 # 1280x760 as in adaptation, 30k iterations, from
 # configs/depth/synthia2mapillary_7.py's model.
-#   python tools/generate_pseudo_labels.py configs/depth/synthia2mapillary_7.py \
+#   python tools/generate_pseudo_labels.py \
+#       configs/depth/synthia2mapillary_7.py \
 #       work_dirs/depth/synthia2mapillary_7/iter_90000.pth \
 #       --out data/mapillary/pseudo_labels/depth_synthia2mapillary_7 \
 #       --cfg-options train_dataloader.dataset.target.indices=9000

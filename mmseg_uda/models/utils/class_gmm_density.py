@@ -3,7 +3,7 @@ method's density targets, batched on the tensors' device."""
 import json
 import math
 import os.path as osp
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn

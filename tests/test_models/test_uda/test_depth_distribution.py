@@ -89,7 +89,8 @@ def gmm_classes(grid, seed=0):
         variances = torch.stack([torch.rand(K, generator=g) * 8 + 1,
                                  torch.rand(K, generator=g) * 8 + 1,
                                  torch.rand(K, generator=g) * 2e3 + 100], 1)
-        out.append(dict(name=str(c), weights=(weights / weights.sum()).tolist(),
+        out.append(dict(name=str(c),
+                        weights=(weights / weights.sum()).tolist(),
                         means=means.tolist(), variances=variances.tolist()))
     return out
 
