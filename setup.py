@@ -9,6 +9,6 @@ setup(
     python_requires='>=3.9',
     install_requires=[
         'torch', 'mmengine==0.10.7', 'mmcv==2.1.0', 'mmsegmentation==1.2.2',
-        'ftfy', 'regex', 'tqdm'
+        'ftfy', 'regex', 'tqdm', 'scipy', 'scikit-learn'
     ],
 )

@@ -69,7 +69,30 @@ class TaskData:
             GTA5Dataset=demo.gta5,
             CityscapesUDADataset=demo.cityscapes,
             SynthiaDataset=osp.join(root, 'synthia'),
-            NTHUDataset=osp.join(root, 'nthu'))
+            NTHUDataset=osp.join(root, 'nthu'),
+            MapillaryDataset=osp.join(root, 'mapillary'))
+        self._gmms = {}
+
+    def depth_gmm(self, num_classes: int, grid_size) -> str:
+        """GMMs fitted on this SYNTHIA by tools/fit_depth_gmm.py (once per
+        class count and grid)."""
+        key = (num_classes, tuple(grid_size))
+        if key not in self._gmms:
+            out = osp.join(osp.dirname(self.roots['SynthiaDataset']),
+                           f'gmm_{num_classes}_{grid_size[0]}x'
+                           f'{grid_size[1]}.json')
+            import importlib.util
+            spec = importlib.util.spec_from_file_location(
+                'fit_depth_gmm', osp.join(REPO, 'tools', 'fit_depth_gmm.py'))
+            tool = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(tool)  # in-process: no interpreter start
+            assert tool.main([
+                self.roots['SynthiaDataset'], '--num-classes',
+                str(num_classes), '--grid-size', str(grid_size[0]),
+                str(grid_size[1]), '--out', out
+            ]) == 0
+            self._gmms[key] = out
+        return self._gmms[key]
 
 
 @pytest.fixture(scope='session')
@@ -91,4 +114,44 @@ def task_data(demo_data, tmp_path_factory) -> TaskData:
     layouts.write_gta5_split(demo_data.gta5, [1, 2, 3], [4], [])
     _run(['tools/dataset_converters/synthia.py', str(synthia)])
     _run(['tools/dataset_converters/nthu.py', str(nthu)])
+    mapillary = Path(data.roots['MapillaryDataset'])
+    layouts.write_mapillary(mapillary, num_val=2, num_train=2, hw=(36, 48))
+    _run(['tools/dataset_converters/mapillary.py', str(mapillary)])
+    return data
+
+
+class DepthDemoData:
+    """The demo's Cityscapes plus a SYNTHIA-like source with depth maps
+    (tools/generate_demo_data.py --num-synthia), converted, with the GMMs
+    of configs/demo/depth.py fitted by tools/fit_depth_gmm.py."""
+
+    def __init__(self, demo: DemoData) -> None:
+        self.cityscapes = demo.cityscapes
+        self.synthia = osp.join(demo.root, 'synthia')
+        self.gmm = osp.join(self.synthia, 'gmm_7_41x25.json')
+
+    def options(self) -> list:
+        """``--cfg-options`` pointing configs/demo/depth.py at this data."""
+        opts = [
+            f'train_dataloader.dataset.source.data_root={self.synthia}',
+            f'train_dataloader.dataset.target.data_root={self.cityscapes}',
+            f'model.uda_terms.0.gmm_file={self.gmm}', 'load_from=None'
+        ]
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader'):
+            opts += [f'{loader}.num_workers=0',
+                     f'{loader}.persistent_workers=False']
+        for loader in ('val_dataloader', 'test_dataloader'):
+            opts.append(f'{loader}.dataset.data_root={self.cityscapes}')
+        return opts
+
+
+@pytest.fixture(scope='session')
+def depth_demo_data(demo_data) -> DepthDemoData:
+    data = DepthDemoData(demo_data)
+    _run(['tools/generate_demo_data.py', demo_data.root, '--num-source', '0',
+          '--num-target', '0', '--num-val', '0', '--num-synthia', '3'])
+    _run(['tools/dataset_converters/synthia.py', data.synthia])
+    _run(['tools/fit_depth_gmm.py', data.synthia, '--num-classes', '7',
+          '--grid-size', '41', '25', '--out', data.gmm])
     return data

@@ -26,6 +26,9 @@ TRAINED = [
     'configs/maxsquare/synthia2cs_iw_multi.py', 'configs/fada/synthia2cs.py',
     'configs/source_only/cs2nthu_taipei.py',
     'configs/maxsquare/cs2nthu_iw_tokyo.py', 'configs/fada/cs2nthu_rio.py'
+] + [  # every depth adaptation config (self-training: tests/test_tools)
+    c for c in METHOD_CONFIGS
+    if c.startswith('configs/depth/') and 'self_training' not in c
 ]
 CITY_CONFIGS = [c for c in METHOD_CONFIGS if 'cs2nthu' in c
                 and 'source_only.py' not in c]
@@ -90,7 +93,18 @@ def shrink(cfg, data):
     if cfg.model.get('auxiliary_head'):
         cfg.model.auxiliary_head.in_channels = 128
     for term in cfg.model.get('uda_terms', []):
-        if 'discriminator' in term:  # on the layer4 feature
+        if term.type == 'DepthDistribution':  # heads on layer4, tiny D
+            term.update(
+                in_channels=256,
+                gmm_file=data.depth_gmm(term.num_classes, term.grid_size),
+                depth_head=dict(type='ChannelMeanRegressionHead',
+                                in_channels=256, channels=(8, 8, 4)),
+                density_head=dict(type='ChannelMeanRegressionHead',
+                                  in_channels=256, channels=(8, 8, 4)),
+                discriminator=dict(type='FullyConvDiscriminator',
+                                   in_channels=term.num_classes,
+                                   channels=(4, 4, 4, 4)))
+        elif 'discriminator' in term:  # on the layer4 feature
             term.discriminator.in_channels = 256
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].update(num_workers=0, persistent_workers=False)

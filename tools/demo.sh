@@ -20,12 +20,21 @@ fi
 python tools/dataset_converters/gta5.py "$DATA/gta5" --nproc "$NPROC"
 python tools/dataset_converters/cityscapes.py "$DATA/cityscapes" --nproc "$NPROC"
 
+last_checkpoint() {  # last_checkpoint WORK_DIR: the file its last_checkpoint names
+    local name
+    name=$(cat "$1/last_checkpoint")
+    case $name in
+        /*) echo "$name" ;;
+        *) echo "$1/$name" ;;  # relative to the work dir (SafeCheckpointHook)
+    esac
+}
+
 run() {  # run NAME: train configs/demo/NAME.py on 1 process, then test it
     local name=$1
     echo "=== demo: training $name ==="
     tools/dist_train.sh "configs/demo/$name.py" 1 --work-dir "$WORK/$name"
     local ckpt
-    ckpt=$(cat "$WORK/$name/last_checkpoint")
+    ckpt=$(last_checkpoint "$WORK/$name")
     echo "=== demo: testing $name ($ckpt) ==="
     python tools/test.py "configs/demo/$name.py" "$ckpt" \
         --work-dir "$WORK/$name" --save-metrics "$WORK/$name/test_metrics.json"
@@ -36,3 +45,23 @@ for name in $RUNS; do
     run "$name"
 done
 python tools/demo_summary.py "$WORK" $RUNS --out "$WORK/summary.md"
+
+# The depth method's chain (README, "Depth distribution") on a SYNTHIA-like
+# source with depth maps, 7 classes: GMM fit, adaptation, spatial-prior
+# pseudo-labels, self-training, test. DEMO_DEPTH=0 skips it.
+if [ "${DEMO_DEPTH:-1}" = 1 ]; then
+    if [ ! -d "$DATA/synthia/RGB" ]; then
+        python tools/generate_demo_data.py "$DATA" --num-source 0 \
+            --num-target 0 --num-val 0 --num-synthia 60
+    fi
+    python tools/dataset_converters/synthia.py "$DATA/synthia" --nproc "$NPROC"
+    python tools/fit_depth_gmm.py "$DATA/synthia" --num-classes 7 \
+        --grid-size 41 25 --out "$DATA/synthia/gmm_7_41x25.json"
+    run depth
+    python tools/generate_pseudo_labels.py configs/demo/depth.py \
+        "$(last_checkpoint "$WORK/depth")" \
+        --out "$DATA/cityscapes/pseudo_labels/depth_demo"
+    run depth_self_training
+    python tools/demo_summary.py "$WORK" depth depth_self_training \
+        --out "$WORK/summary_depth.md"
+fi

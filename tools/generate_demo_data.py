@@ -15,6 +15,15 @@ run on it unchanged::
     OUT_ROOT/cityscapes/gtFine/{train,val}/<city>/
         <city>_000000_0000NN_gtFine_labelIds.png    grayscale Cityscapes ids
 
+With ``--num-synthia N`` (the depth method's demo) also a SYNTHIA-like
+source in the RAND-CITYSCAPES layout, with depth maps::
+
+    OUT_ROOT/synthia/RGB/00000NN.png                RGB
+    OUT_ROOT/synthia/GT/LABELS/00000NN.png          16-bit BGR, class in red
+    OUT_ROOT/synthia/Depth/Depth/00000NN.png        16-bit depth (cm; sky
+                                                    65535), growing towards
+                                                    the horizon
+
 Both domains draw the same kind of random street scene (sky, buildings, trees,
 terrain, fences, road with lane marks, sidewalks, poles with signs and
 lights, cars, persons; 12 of the 19 classes, plus an unlabeled border and, in
@@ -44,6 +53,14 @@ POLE, LIGHT, SIGN, VEGETATION, TERRAIN, SKY = 17, 19, 20, 21, 22, 23
 PERSON, CAR = 24, 26
 
 SOURCE_SIZE = (320, 176)  # (W, H)
+SYNTHIA_SIZE = (320, 192)
+# Cityscapes label id -> SYNTHIA raw class id (red channel) of the drawn
+# classes; unlabeled -> SYNTHIA void 0.
+CITYSCAPES_TO_SYNTHIA = {
+    UNLABELED: 0, EGO_VEHICLE: 0, ROAD: 3, SIDEWALK: 4, BUILDING: 2,
+    FENCE: 5, POLE: 7, LIGHT: 15, SIGN: 9, VEGETATION: 6, TERRAIN: 16,
+    SKY: 1, PERSON: 10, CAR: 8
+}
 TARGET_SIZE = (256, 128)
 TRAIN_CITIES = ('aachen', 'bremen', 'zurich')
 VAL_CITIES = ('frankfurt', 'munster')
@@ -424,10 +441,22 @@ class Sample:
     label_path: str
 
 
-def plan_samples(out_root: str, num_source: int, num_target: int,
-                 num_val: int) -> List[Sample]:
+SYNTHIA_STREAM = 3
+
+
+def plan_samples(out_root: str,
+                 num_source: int,
+                 num_target: int,
+                 num_val: int,
+                 num_synthia: int = 0) -> List[Sample]:
     """Output paths of every image, in the publishers' layouts."""
     samples = []
+    synthia = osp.join(out_root, 'synthia')
+    for i in range(num_synthia):
+        name = f'{i:07d}.png'
+        samples.append(
+            Sample(SYNTHIA_STREAM, i, osp.join(synthia, 'RGB', name),
+                   osp.join(synthia, 'GT', 'LABELS', name)))
     gta = osp.join(out_root, 'gta5')
     for i in range(num_source):
         name = f'{i + 1:05d}.png'
@@ -451,9 +480,51 @@ def plan_samples(out_root: str, num_source: int, num_target: int,
     return samples
 
 
+def synthia_depth(labels: np.ndarray) -> np.ndarray:
+    """Raw 16-bit depth of a scene: by row below the horizon (the first
+    road/sidewalk row), 200 m above it, 65535 for the sky.
+
+    Args:
+        labels (np.ndarray): Cityscapes ids, (H, W).
+
+    Returns:
+        np.ndarray: Centimetres, (H, W), ``uint16``.
+    """
+    height = labels.shape[0]
+    ground = np.isin(labels, (ROAD, SIDEWALK)).any(axis=1)
+    horizon = int(np.argmax(ground)) if ground.any() else height // 2
+    rows = np.arange(height, dtype=np.float64)[:, None]
+    below = np.maximum(rows - horizon, 0) + 1  # >= 1 everywhere
+    metres = np.where(rows > horizon, 2.0 * height / below, 200.0)
+    metres = np.minimum(metres, 200.0) * np.ones_like(labels, np.float64)
+    raw = np.round(metres * 100).astype(np.uint16)
+    raw[labels == SKY] = 65535
+    return raw
+
+
+def _save_synthia(image: np.ndarray, labels: np.ndarray,
+                  sample: 'Sample') -> None:
+    _save_rgb(image, sample.img_path)
+    red = np.zeros(labels.shape, np.uint16)
+    for city_id, raw_id in CITYSCAPES_TO_SYNTHIA.items():
+        red[labels == city_id] = raw_id
+    # green: instance ids above 255, as SYNTHIA; blue: unused here
+    bgr = np.stack([np.zeros_like(red), np.full_like(red, 300), red], axis=-1)
+    os.makedirs(osp.dirname(sample.label_path), exist_ok=True)
+    assert cv2.imwrite(sample.label_path, bgr)
+    depth_path = sample.label_path.replace(
+        osp.join('GT', 'LABELS'), osp.join('Depth', 'Depth'))
+    os.makedirs(osp.dirname(depth_path), exist_ok=True)
+    assert cv2.imwrite(depth_path, synthia_depth(labels))
+
+
 def generate_sample(sample: Sample, seed: int) -> None:
     """Render and write one sample; depends only on (seed, stream, index)."""
     rng = np.random.default_rng([seed, sample.stream, sample.index])
+    if sample.stream == SYNTHIA_STREAM:
+        image, labels = render_scene(rng, SYNTHIA_SIZE, SOURCE_STYLE)
+        _save_synthia(image, labels, sample)
+        return
     is_source = sample.stream == 0
     size = SOURCE_SIZE if is_source else TARGET_SIZE
     image, labels = render_scene(rng, size,
@@ -476,8 +547,14 @@ def parse_args(args: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='Cityscapes-style train images')
     parser.add_argument(
         '--num-val', type=int, default=20, help='Cityscapes-style val images')
+    parser.add_argument(
+        '--num-synthia',
+        type=int,
+        default=0,
+        help='SYNTHIA-style source images with depth maps (depth demo)')
     parsed = parser.parse_args(args)
-    for name in ('seed', 'num_source', 'num_target', 'num_val'):
+    for name in ('seed', 'num_source', 'num_target', 'num_val',
+                 'num_synthia'):
         if getattr(parsed, name) < 0:
             parser.error(f'--{name.replace("_", "-")} must be >= 0, got '
                          f'{getattr(parsed, name)}')
@@ -488,7 +565,7 @@ def main(args: Optional[Sequence[str]] = None) -> int:
     """Generate the dataset; returns the exit code."""
     opts = parse_args(args)
     samples = plan_samples(opts.out_root, opts.num_source, opts.num_target,
-                           opts.num_val)
+                           opts.num_val, opts.num_synthia)
     progress = ProgressBar(len(samples))
     for sample in samples:
         generate_sample(sample, opts.seed)

@@ -27,6 +27,20 @@ Example::
     python tools/generate_pseudo_labels.py configs/fada/gta2cs.py \\
         work_dirs/fada/gta2cs/iter_40000.pth \\
         --out data/cityscapes/pseudo_labels/fada_gta2cs
+
+Spatial-prior refinement (the depth method, METHODS.md sec. 5): when the
+config has ``pseudo_label_refinement = dict(confidence=0.9,
+thresholds=..., connectivity=8)`` (configs/depth/*), the softmax is taken
+at the *input* size, pixels with ``max p < confidence`` become ignore (255),
+then every 8-connected same-label region smaller than its class's threshold
+(pixels at the input size; ``thresholds`` names released values, e.g.
+``'synthia2cs-16'``, lists them, or is ``'from-stats'`` with
+``class_stats=<source class_stats.json>`` for ``50 + 4950 (n_c - n_min) /
+(n_max - n_min)`` on the source pixel shares) becomes ignore (connected
+components by ``scipy.ndimage.label``). The refined label is then
+nearest-resized to the image's full resolution (a fitted-and-padded input
+is cropped to the fitted part first). ``--no-refinement`` writes the plain
+argmax instead.
 """
 import argparse
 import copy
@@ -35,6 +49,7 @@ import os.path as osp
 import sys
 from typing import List, Optional, Sequence
 
+import mmcv
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -50,6 +65,10 @@ from torch.utils.data import DataLoader, Subset
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmseg_uda  # noqa: E402,F401  (registers components, safe loading)
 from mmseg_uda.datasets.label_conversion import write_label_atomic  # noqa
+from mmseg_uda.models.losses.class_weighted_cross_entropy import \
+    class_pixel_counts  # noqa: E402
+from mmseg_uda.models.utils.spatial_prior import (  # noqa: E402
+    RELEASED_THRESHOLDS, refine_pseudo_label, thresholds_from_shares)
 from mmseg_uda.utils.atomic_write import (atomic_write_bytes,  # noqa: E402
                                           remove_stale_temporaries)
 from mmseg_uda.utils.launch import check_checkpoint_arg  # noqa: E402
@@ -75,6 +94,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='device for inference (default: cuda if available)')
     parser.add_argument(
         '--num-workers', type=int, default=2, help='data loading workers')
+    parser.add_argument(
+        '--no-refinement',
+        action='store_true',
+        help='ignore the config\'s pseudo_label_refinement (plain argmax)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -185,21 +208,29 @@ def build_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
     return model.to(device).eval()
 
 
-def check_meta(out_dir: str, checkpoint: str) -> None:
-    """Refuse to mix two checkpoints' labels in one folder.
+def check_meta(out_dir: str, checkpoint: str,
+               refinement: Optional[dict] = None) -> None:
+    """Refuse to mix labels of two checkpoints (or refinements) in one
+    folder.
 
     Raises:
         SystemExit: If ``out_dir`` already holds labels of another
-            checkpoint.
+            checkpoint or made with other refinement settings.
     """
     path = osp.join(out_dir, META_FILE)
     if osp.isfile(path):
         with open(path) as f:
-            previous = json.load(f).get('checkpoint')
+            meta = json.load(f)
+        previous = meta.get('checkpoint')
         if previous != checkpoint:
             raise SystemExit(
                 f'{out_dir} holds pseudo-labels of {previous}, not of '
                 f'{checkpoint}; choose another --out (or delete it)')
+        if meta.get('refinement') != refinement:
+            raise SystemExit(
+                f'{out_dir} holds pseudo-labels refined with '
+                f'{meta.get("refinement")}, not {refinement}; choose '
+                'another --out (or delete it)')
 
 
 def write_meta(out_dir: str, meta: dict) -> None:
@@ -208,13 +239,88 @@ def write_meta(out_dir: str, meta: dict) -> None:
     Called only once the checkpoint has loaded, so a refused checkpoint
     never claims the folder (which would block a rerun with another one).
     """
-    check_meta(out_dir, meta['checkpoint'])
+    check_meta(out_dir, meta['checkpoint'], meta.get('refinement'))
     atomic_write_bytes(
         json.dumps(meta, indent=2).encode(), osp.join(out_dir, META_FILE))
 
 
-def write_labels(model: torch.nn.Module, dataset: Subset, outputs: List[str],
-                 num_workers: int) -> None:
+def refinement_settings(cfg: Config, num_classes: int) -> Optional[dict]:
+    """The config's ``pseudo_label_refinement`` with resolved thresholds.
+
+    Returns:
+        dict | None: ``confidence``, ``thresholds`` (list of C floats or
+        None) and ``connectivity``; None if the config has none.
+
+    Raises:
+        SystemExit: For unknown released thresholds or a wrong count.
+    """
+    spec = cfg.get('pseudo_label_refinement')
+    if not spec:
+        return None
+    spec = dict(spec)
+    thresholds = spec.get('thresholds')
+    if isinstance(thresholds, str) and thresholds == 'from-stats':
+        counts = class_pixel_counts(spec['class_stats'], num_classes)
+        thresholds = thresholds_from_shares(counts.numpy()).tolist()
+    elif isinstance(thresholds, str):
+        if thresholds not in RELEASED_THRESHOLDS:
+            raise SystemExit(
+                f'pseudo_label_refinement.thresholds={thresholds!r}: not '
+                f'one of {sorted(RELEASED_THRESHOLDS)} or \'from-stats\'')
+        thresholds = list(RELEASED_THRESHOLDS[thresholds])
+    if thresholds is not None and len(thresholds) != num_classes:
+        raise SystemExit(
+            f'pseudo_label_refinement: {len(thresholds)} thresholds for the '
+            f'{num_classes} classes of the target dataset')
+    return dict(
+        confidence=float(spec.get('confidence', 0.9)),
+        thresholds=thresholds,
+        connectivity=int(spec.get('connectivity', 8)))
+
+
+def refined_label(model: torch.nn.Module, batch: dict,
+                  refinement: dict) -> np.ndarray:
+    """The spatial-prior label of one image at its full resolution.
+
+    Softmax and refinement run at the input size (where the thresholds
+    are counted); the result is cropped to the fitted part of a
+    ``FitAndPad`` input and nearest-resized to the image's own size.
+
+    Args:
+        model (nn.Module): An EncoderDecoder in eval mode.
+        batch (dict): One collated sample.
+        refinement (dict): From :func:`refinement_settings`.
+
+    Returns:
+        np.ndarray: (H, W) uint8 train ids, 255 = ignore.
+    """
+    data = model.data_preprocessor(batch, False)
+    meta = data['data_samples'][0].metainfo
+    inputs = data['inputs']
+    logits = model.decode_head(model.extract_feat(inputs))
+    logits = F.interpolate(
+        logits,
+        size=inputs.shape[2:],
+        mode='bilinear',
+        align_corners=model.align_corners)
+    probs = F.softmax(logits.float(), dim=1)[0].cpu().numpy()
+    label = refine_pseudo_label(probs, refinement['thresholds'],
+                                refinement['confidence'],
+                                refinement['connectivity'])
+    if 'fitted_shape' in meta:
+        height, width = meta['fitted_shape']
+        label = label[:height, :width]
+        full = meta['source_shape']
+    else:
+        full = meta['ori_shape']
+    return mmcv.imresize(label, (full[1], full[0]), interpolation='nearest')
+
+
+def write_labels(model: torch.nn.Module,
+                 dataset: Subset,
+                 outputs: List[str],
+                 num_workers: int,
+                 refinement: Optional[dict] = None) -> None:
     """Predict every sample of ``dataset`` and write its label file.
 
     Args:
@@ -222,6 +328,8 @@ def write_labels(model: torch.nn.Module, dataset: Subset, outputs: List[str],
         dataset (Subset): The samples still to do.
         outputs (list[str]): Their output files, in the same order.
         num_workers (int): Data loading workers.
+        refinement (dict, optional): Spatial-prior settings
+            (:func:`refinement_settings`); None writes the plain argmax.
     """
     loader = DataLoader(
         dataset,
@@ -231,9 +339,12 @@ def write_labels(model: torch.nn.Module, dataset: Subset, outputs: List[str],
     progress = ProgressBar(len(dataset))
     with torch.no_grad():
         for path, batch in zip(outputs, loader):
-            logits = full_resolution_logits(model, batch)
-            label = logits.argmax(dim=0).cpu().numpy()
-            write_label_atomic(as_train_ids(label), path)
+            if refinement is None:
+                logits = full_resolution_logits(model, batch)
+                label = as_train_ids(logits.argmax(dim=0).cpu().numpy())
+            else:  # already uint8 train ids, 255 = ignore
+                label = refined_label(model, batch, refinement)
+            write_label_atomic(label, path)
             progress.update()
 
 
@@ -253,8 +364,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     ]
     checkpoint = (args.checkpoint if '://' in args.checkpoint else
                   osp.abspath(args.checkpoint))
-    check_meta(args.out, checkpoint)
+    refinement = None if args.no_refinement else refinement_settings(
+        cfg, len(dataset.metainfo.get('classes', ())))
+    check_meta(args.out, checkpoint, refinement)
     remove_stale_temporaries(args.out, recursive=True)
+    print('refinement: ' + ('none (argmax)' if refinement is None else
+                            json.dumps(refinement)))
     todo = [i for i, path in enumerate(outputs) if not osp.isfile(path)]
     print(f'{len(dataset) - len(todo)} of {len(dataset)} pseudo-labels '
           f'already in {args.out}; writing {len(todo)}')
@@ -268,9 +383,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             checkpoint=checkpoint,
             images=img_dir,
             suffix=PSEUDO_LABEL_SUFFIX,
-            classes=list(dataset.metainfo.get('classes', ()))))
+            classes=list(dataset.metainfo.get('classes', ())),
+            refinement=refinement))
     write_labels(model, Subset(dataset, todo), [outputs[i] for i in todo],
-                 args.num_workers)
+                 args.num_workers, refinement)
     print(f'\nPseudo-labels written to {args.out}')
 
 

@@ -80,11 +80,21 @@ SYNTHIA_ID_TO_SEVEN: Dict[int, int] = {
     15: 2, 22: 0
 }
 
-# Cityscapes label id -> 7 categories, by the Cityscapes category of each
-# label (flat, construction, object, nature, sky, human, vehicle). Unlike the
-# 19-class table this keeps labels such as parking, rail track, guard rail,
-# bridge, tunnel, pole group, caravan and trailer in their category.
+# Cityscapes label id -> 7 categories: the depth release's table
+# (METHODS.md 6.3). road, sidewalk -> flat; building, wall, fence ->
+# construction; pole, light, sign -> object; vegetation, terrain -> nature;
+# sky; person, rider -> human; car, truck, bus, caravan (29), trailer (30),
+# train, motorcycle, bicycle -> vehicle. Parking (9), rail track (10), guard
+# rail (14), bridge (15), tunnel (16), pole group (18) and every void id
+# are ignored.
 CITYSCAPES_ID_TO_SEVEN: Dict[int, int] = {
+    7: 0, 8: 0, 11: 1, 12: 1, 13: 1, 17: 2, 19: 2, 20: 2, 21: 3, 22: 3,
+    23: 4, 24: 5, 25: 5, **{i: 6 for i in range(26, 34)},
+}
+# The former grouping by Cityscapes category (parking, rail track -> flat;
+# guard rail, bridge, tunnel -> construction; pole group -> object), kept
+# as a named table; the converters write the release's.
+CITYSCAPES_ID_TO_SEVEN_BY_CATEGORY: Dict[int, int] = {
     **{i: 0 for i in (7, 8, 9, 10)},
     **{i: 1 for i in (11, 12, 13, 14, 15, 16)},
     **{i: 2 for i in (17, 18, 19, 20)},
@@ -191,15 +201,32 @@ NTHU_LUT = CITYSCAPES_13_LUT
 MAPILLARY_V12_CLASSES: Tuple[str, ...] = tuple(
     MapillaryDataset_v1.METAINFO['classes'])
 
-# Vistas v1.2 -> 7 categories, grouped as Cityscapes groups its labels.
-# Assumptions (Vistas splits some Cityscapes classes differently): curbs,
-# lane markings and road-level utility covers (manhole, catch basin,
-# pothole) are part of the flat surface, as Cityscapes annotates them;
-# street lights, sign frames and utility poles are objects like poles;
-# mountain, sand and snow are nature like terrain; every other object
-# (banner, bench, billboard, ...), animals, water, boats, the ego vehicle,
-# the car mount and 'Unlabeled' are ignored.
+# Vistas v1.2 -> 7 categories: the depth release's table, by class name
+# (METHODS.md 6.3). Curb is construction, terrain is flat, pothole is an
+# object; catch basin, manhole, animals, mountain, sand, snow, water and
+# every other object (banner, bench, billboard, ...), the car mount, the
+# ego vehicle and 'Unlabeled' are ignored.
 MAPILLARY_SEVEN_GROUPS: Dict[str, Tuple[str, ...]] = {
+    'flat': ('Bike Lane', 'Crosswalk - Plain', 'Curb Cut', 'Parking',
+             'Pedestrian Area', 'Rail Track', 'Road', 'Service Lane',
+             'Sidewalk', 'Lane Marking - Crosswalk', 'Lane Marking - General',
+             'Terrain'),
+    'construction': ('Curb', 'Fence', 'Guard Rail', 'Barrier', 'Wall',
+                     'Bridge', 'Building', 'Tunnel'),
+    'object': ('Pothole', 'Street Light', 'Pole', 'Traffic Sign Frame',
+               'Utility Pole', 'Traffic Light', 'Traffic Sign (Back)',
+               'Traffic Sign (Front)'),
+    'nature': ('Vegetation', ),
+    'sky': ('Sky', ),
+    'human': ('Person', 'Bicyclist', 'Motorcyclist', 'Other Rider'),
+    'vehicle': ('Bicycle', 'Boat', 'Bus', 'Car', 'Caravan', 'Motorcycle',
+                'On Rails', 'Other Vehicle', 'Trailer', 'Truck',
+                'Wheeled Slow'),
+}
+# The former grouping as Cityscapes groups its labels (curbs, lane
+# markings and road-level covers flat; mountain, sand, snow nature; boats
+# ignored), kept as a named table; the converter writes the release's.
+MAPILLARY_SEVEN_GROUPS_BY_CATEGORY: Dict[str, Tuple[str, ...]] = {
     'flat': ('Curb', 'Bike Lane', 'Crosswalk - Plain', 'Curb Cut', 'Parking',
              'Pedestrian Area', 'Rail Track', 'Road', 'Service Lane',
              'Sidewalk', 'Lane Marking - Crosswalk', 'Lane Marking - General',

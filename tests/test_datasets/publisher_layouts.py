@@ -24,12 +24,14 @@ CS_ID_TO_19 = {
 # in the order of their new ids.
 KEEP_16 = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 15, 17, 18]
 KEEP_13 = [0, 1, 2, 6, 7, 8, 10, 11, 12, 13, 15, 17, 18]
-# Cityscapes label id -> 7 categories by Cityscapes category:
-# flat, construction, object, nature, sky, human, vehicle.
+# Cityscapes label id -> 7 categories, the depth release's table
+# (METHODS.md 6.3): flat, construction, object, nature, sky, human,
+# vehicle; parking 9, rail track 10, guard rail 14, bridge 15, tunnel 16
+# and pole group 18 are ignored.
 CS_ID_TO_7 = {
-    7: 0, 8: 0, 9: 0, 10: 0,
-    11: 1, 12: 1, 13: 1, 14: 1, 15: 1, 16: 1,
-    17: 2, 18: 2, 19: 2, 20: 2,
+    7: 0, 8: 0,
+    11: 1, 12: 1, 13: 1,
+    17: 2, 19: 2, 20: 2,
     21: 3, 22: 3,
     23: 4,
     24: 5, 25: 5,
@@ -44,17 +46,17 @@ SYN_ID_TO_7 = {
     1: 4, 2: 1, 3: 0, 4: 0, 5: 1, 6: 3, 7: 2, 8: 6, 9: 2, 10: 5, 11: 6,
     15: 2, 22: 0
 }
-# Mapillary Vistas v1.2 id -> 7 categories (the grouping documented in
-# README "Preparing datasets"), by id.
+# Mapillary Vistas v1.2 id -> 7 categories, the depth release's table
+# (METHODS.md 6.3), by id: curb (2) construction, terrain (29) flat,
+# pothole (43) object; catch basin (36), manhole (41) ignored.
 VISTAS_ID_TO_7 = {
-    **{i: 0 for i in (2, 7, 8, 9, 10, 11, 12, 13, 14, 15, 23, 24, 36, 41,
-                      43)},
-    **{i: 1 for i in (3, 4, 5, 6, 16, 17, 18)},
-    **{i: 2 for i in (44, 45, 46, 47, 48, 49, 50)},
-    **{i: 3 for i in (25, 26, 28, 29, 30)},
+    **{i: 0 for i in (7, 8, 9, 10, 11, 12, 13, 14, 15, 23, 24, 29)},
+    **{i: 1 for i in (2, 3, 4, 5, 6, 16, 17, 18)},
+    **{i: 2 for i in (43, 44, 45, 46, 47, 48, 49, 50)},
+    30: 3,
     27: 4,
     **{i: 5 for i in (19, 20, 21, 22)},
-    **{i: 6 for i in (52, 54, 55, 56, 57, 58, 59, 60, 61, 62)},
+    **{i: 6 for i in range(52, 63)},
 }
 # yapf: enable
 REPO = Path(__file__).resolve().parents[2]
@@ -195,9 +197,9 @@ def write_mapillary(
         label_dir: str = 'validation/labels') -> Dict[str, np.ndarray]:
     """Mapillary Vistas (v1.2 labels) as distributed.
 
-    Labels are paletted PNGs whose indices are Vistas ids (0..65; larger
-    values appear too and must be ignored); the palette colours differ from
-    the indices. Returns {raw label rel. path: ids}.
+    Labels are paletted PNGs whose indices are Vistas v1.2 ids (every id
+    0..65; larger ids would be a newer Vistas version); the palette colours
+    differ from the indices. Returns {raw label rel. path: ids}.
     """
     palette = [(11 * i + 70 * c) % 256 for i in range(256) for c in range(3)]
     (root / label_dir).mkdir(parents=True)
@@ -206,7 +208,7 @@ def write_mapillary(
         name = f'val_{i:04d}'
         _rgb_jpg(root / 'validation' / 'images' / f'{name}.jpg', hw, 200 + i)
         raw = np.resize(
-            np.random.default_rng(60 + i).permutation(80).astype(np.uint8), hw)
+            np.random.default_rng(60 + i).permutation(66).astype(np.uint8), hw)
         label = Image.fromarray(raw)
         label.putpalette(palette)
         label.save(root / label_dir / f'{name}.png')

@@ -1,4 +1,5 @@
 import numpy as np
+import publisher_layouts as layouts
 import pytest
 
 from mmseg_uda.datasets import class_tables as ct
@@ -145,10 +146,17 @@ def test_seven_class_tables():
         cat = ct.SEVEN_CLASSES.index(group_of[name])
         assert ct.TRAINID_TO_SEVEN_LUT[train_id] == cat
         assert ct.CITYSCAPES_SEVEN_LUT[label_id] == cat
-    # Labels outside the 19 keep their Cityscapes category; void is ignored.
-    assert ct.CITYSCAPES_SEVEN_LUT[9] == 0  # parking -> flat
-    assert ct.CITYSCAPES_SEVEN_LUT[29] == 6  # caravan -> vehicle
-    assert all(ct.CITYSCAPES_SEVEN_LUT[i] == 255 for i in range(7))
+    # The release's table (METHODS.md 6.3): caravan and trailer are
+    # vehicles; parking, rail track, guard rail, bridge, tunnel, pole group
+    # and void are ignored. Every id 0..255 is as listed.
+    assert ct.CITYSCAPES_SEVEN_LUT[29] == ct.CITYSCAPES_SEVEN_LUT[30] == 6
+    for label_id in range(256):
+        expected = layouts.CS_ID_TO_7.get(label_id, 255)
+        assert ct.CITYSCAPES_SEVEN_LUT[label_id] == expected, label_id
+    for label_id in (9, 10, 14, 15, 16, 18):
+        assert ct.CITYSCAPES_SEVEN_LUT[label_id] == 255
+    # the former grouping by category stays available by name
+    assert ct.CITYSCAPES_ID_TO_SEVEN_BY_CATEGORY[9] == 0
 
 
 def test_build_lut_rejects_out_of_range_ids():

@@ -11,3 +11,11 @@ __all__ = [
     'image_wise_class_weights', 'image_wise_weighted_sum'
 ]
 __all__ += ['SoftLabelCrossEntropyLoss', 'soft_label_cross_entropy']
+from .berhu_loss import BerHuLoss, berhu_loss  # noqa: E402
+from .class_weighted_cross_entropy import (  # noqa: E402
+    ClassWeightedCrossEntropyLoss, class_weights_from_stats)
+
+__all__ += [
+    'BerHuLoss', 'berhu_loss', 'ClassWeightedCrossEntropyLoss',
+    'class_weights_from_stats'
+]

@@ -4,3 +4,6 @@ from .target_output_loss import TargetOutputLoss
 
 __all__ = ['DomainOutputs', 'TargetOutputLoss']
 __all__ += ['FineGrainedAdversarial']
+from .depth_distribution import DepthDistribution  # noqa: E402
+
+__all__ += ['DepthDistribution']

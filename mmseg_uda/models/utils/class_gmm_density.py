@@ -1,0 +1,241 @@
+"""Per-class Gaussian mixtures over (column, row, depth) and the depth
+method's density targets, batched on the tensors' device."""
+import json
+import math
+import os.path as osp
+from typing import Optional, Sequence
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+GMM_FORMAT = 'mmseg_uda.class_gmm/1'
+GMM_FEATURES = ('column', 'row', 'depth')
+FIT_HINT = 'fit it with tools/fit_depth_gmm.py (README, "Depth distribution")'
+
+
+def load_class_gmm(path: str,
+                   num_classes: Optional[int] = None,
+                   grid_size: Optional[Sequence[int]] = None) -> dict:
+    """Read and check a GMM file written by ``tools/fit_depth_gmm.py``.
+
+    Args:
+        path (str): The JSON file.
+        num_classes (int, optional): Expected class count.
+        grid_size (Sequence[int], optional): Expected (width, height) of the
+            stride-8 grid the GMMs were fitted on.
+
+    Returns:
+        dict: The file's content, with ``weights`` (C, K), ``means`` and
+        ``variances`` (C, K, 3) as float64 tensors added.
+
+    Raises:
+        FileNotFoundError: If the file is missing.
+        ValueError: If it is not such a file, or its class count or grid
+            differ from the expected ones (naming the file and values).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'GMM file {path!r} does not exist: '
+                                f'{FIT_HINT}')
+    try:
+        with open(path) as f:
+            gmm = json.load(f)
+    except (OSError, ValueError) as err:
+        raise ValueError(f'GMM file {path!r} is not valid JSON: {err}')
+    if not isinstance(gmm, dict) or gmm.get('format') != GMM_FORMAT:
+        raise ValueError(f'GMM file {path!r}: format must be '
+                         f'{GMM_FORMAT!r}, got {gmm.get("format")!r}'
+                         if isinstance(gmm, dict) else
+                         f'GMM file {path!r} is not a {GMM_FORMAT} file')
+    if num_classes is not None and gmm['num_classes'] != num_classes:
+        raise ValueError(
+            f'GMM file {path!r} was fitted for {gmm["num_classes"]} '
+            f'classes, the model has {num_classes}: {FIT_HINT} with '
+            f'--num-classes {num_classes}')
+    if grid_size is not None and list(gmm['grid_size']) != list(grid_size):
+        raise ValueError(
+            f'GMM file {path!r} was fitted on a {gmm["grid_size"]} (W, H) '
+            f'grid, expected {list(grid_size)}: {FIT_HINT} with the '
+            'task\'s --grid-size')
+    classes = gmm['classes']
+    if len(classes) != gmm['num_classes']:
+        raise ValueError(f'GMM file {path!r} lists {len(classes)} classes '
+                         f'but num_classes is {gmm["num_classes"]}')
+    k = gmm['num_components']
+    gmm['weights'] = torch.tensor([c['weights'] for c in classes],
+                                  dtype=torch.float64)
+    gmm['means'] = torch.tensor([c['means'] for c in classes],
+                                dtype=torch.float64)
+    gmm['variances'] = torch.tensor([c['variances'] for c in classes],
+                                    dtype=torch.float64)
+    shape = (gmm['num_classes'], k, len(GMM_FEATURES))
+    if (gmm['weights'].shape != shape[:2] or gmm['means'].shape != shape
+            or gmm['variances'].shape != shape):
+        raise ValueError(f'GMM file {path!r}: parameters must have shapes '
+                         f'{shape[:2]} and {shape}')
+    if (gmm['variances'] <= 0).any():
+        raise ValueError(f'GMM file {path!r}: every variance must be > 0')
+    return gmm
+
+
+def grid_features(depth: Tensor) -> Tensor:
+    """``(column, row, depth)`` of every cell of a depth grid.
+
+    Args:
+        depth (Tensor): Depth on the grid, shape (B, h, w).
+
+    Returns:
+        Tensor: Shape (B, h, w, 3): cell column index, row index, depth.
+    """
+    batch, height, width = depth.shape
+    rows = torch.arange(height, device=depth.device, dtype=depth.dtype)
+    cols = torch.arange(width, device=depth.device, dtype=depth.dtype)
+    grid_r, grid_c = torch.meshgrid(rows, cols, indexing='ij')
+    return torch.stack(
+        [grid_c.expand(batch, -1, -1),
+         grid_r.expand(batch, -1, -1), depth], dim=-1)
+
+
+def mixture_log_density(features: Tensor, classes: Tensor, weights: Tensor,
+                        means: Tensor, variances: Tensor) -> Tensor:
+    """``log sum_k pi_k prod_j N(v_j; mu_kj, var_kj)`` of each cell's class.
+
+    The exponent ``sum_j (v_j - mu_kj)^2 / var_kj`` is expanded into
+    ``[-v^2 / 2, v] . [1 / var, mu / var]`` plus a per-(class, component)
+    constant: per cell one gather of its class's K coefficient rows and one
+    batched product, whatever the batch size.
+
+    Args:
+        features (Tensor): (..., 3) feature vectors v.
+        classes (Tensor): (...) class index of each vector (long).
+        weights (Tensor): (C, K) mixture weights pi.
+        means (Tensor): (C, K, 3).
+        variances (Tensor): (C, K, 3) diagonal variances.
+
+    Returns:
+        Tensor: (...) log densities (``-inf`` where the density is 0).
+    """
+    dims = means.shape[-1]
+    inv = variances.reciprocal()
+    coef = torch.cat([inv, means * inv], dim=-1)  # (C, K, 2 * 3)
+    # log 0 = -inf: a component (or class) of weight 0 contributes nothing.
+    const = (torch.log(weights) - 0.5 *
+             (torch.log(2 * math.pi * variances) +
+              means.pow(2) * inv).sum(-1))  # (C, K)
+    basis = torch.cat([-0.5 * features.pow(2), features], dim=-1)
+    flat = classes.reshape(-1)
+    scores = torch.bmm(coef[flat], basis.reshape(-1, 2 * dims, 1))[..., 0]
+    log_p = torch.logsumexp(scores + const[flat], dim=-1)
+    return log_p.reshape(classes.shape)
+
+
+def density_to_target(density: Tensor, scale: float = 1e6,
+                      amplitude: float = 255.) -> Tensor:
+    """The regression target ``255 * (1 - exp(-1e6 * p))``."""
+    return -amplitude * torch.expm1(-scale * density)
+
+
+class ClassGMMDensity(nn.Module):
+    """Fitted per-class GMMs as buffers, giving batched density targets.
+
+    The parameters live in persistent buffers (saved in every checkpoint;
+    ``--resume`` needs no file). They are read from ``gmm_file`` at build
+    when it exists, else at the first use (so a config can be built before
+    the GMMs are fitted); a checkpoint's values win over the file.
+
+    Args:
+        gmm_file (str, optional): File of ``tools/fit_depth_gmm.py``.
+        num_classes (int): Class count the file must have.
+        num_components (int): K the file must have. Defaults to 5.
+        grid_size (Sequence[int], optional): (W, H) the file must have
+            been fitted on (161x96 at 1280x760); None accepts any (the
+            grid of each batch is still checked against the file's).
+        scale (float): ``1e6`` in ``255 * (1 - exp(-scale * p))``.
+        amplitude (float): ``255`` in the same mapping.
+    """
+
+    def __init__(self,
+                 gmm_file: Optional[str],
+                 num_classes: int,
+                 num_components: int = 5,
+                 grid_size: Optional[Sequence[int]] = None,
+                 scale: float = 1e6,
+                 amplitude: float = 255.) -> None:
+        super().__init__()
+        self.gmm_file = gmm_file
+        self.num_classes = num_classes
+        self.expected_grid = None if grid_size is None else tuple(grid_size)
+        self.scale = scale
+        self.amplitude = amplitude
+        shape = (num_classes, num_components, len(GMM_FEATURES))
+        self.register_buffer('weights', torch.zeros(shape[:2],
+                                                    dtype=torch.float64))
+        self.register_buffer('means', torch.zeros(shape, dtype=torch.float64))
+        self.register_buffer('variances',
+                             torch.ones(shape, dtype=torch.float64))
+        # (W, H) of the fitting grid; (0, 0) until loaded.
+        self.register_buffer('grid_size', torch.zeros(2, dtype=torch.long))
+        if gmm_file is not None and osp.isfile(gmm_file):
+            self.load_file()
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self.grid_size.prod() > 0)
+
+    def load_file(self) -> None:
+        """Fill the buffers from ``gmm_file`` (checked)."""
+        if self.gmm_file is None:
+            raise FileNotFoundError(
+                'ClassGMMDensity: no gmm_file configured and no GMM in the '
+                f'checkpoint: {FIT_HINT} and set gmm_file')
+        gmm = load_class_gmm(self.gmm_file, self.num_classes,
+                             self.expected_grid)
+        if gmm['num_components'] != self.weights.shape[1]:
+            raise ValueError(
+                f'GMM file {self.gmm_file!r} has {gmm["num_components"]} '
+                f'components per class, expected {self.weights.shape[1]}')
+        with torch.no_grad():
+            for name in ('weights', 'means', 'variances'):
+                getattr(self, name).copy_(gmm[name])
+            self.grid_size.copy_(torch.tensor(gmm['grid_size']))
+
+    def density(self, classes: Tensor, depth: Tensor) -> Tensor:
+        """Mixture density ``p_c`` of each cell under its class's GMM.
+
+        Args:
+            classes (Tensor): Class per cell, shape (B, h, w), long.
+            depth (Tensor): Depth per cell, shape (B, h, w).
+
+        Returns:
+            Tensor: Densities, shape (B, h, w), float64.
+        """
+        if not self.loaded:
+            self.load_file()
+        height, width = depth.shape[-2:]
+        fitted = tuple(self.grid_size.tolist())
+        if fitted != (width, height):
+            raise ValueError(
+                f'ClassGMMDensity: the GMMs of {self.gmm_file!r} were fitted '
+                f'on a {list(fitted)} (W, H) grid, this batch\'s grid is '
+                f'{[width, height]}: fit them at the training input size')
+        features = grid_features(depth.detach().to(torch.float64))
+        return mixture_log_density(features, classes, self.weights,
+                                   self.means, self.variances).exp()
+
+    def forward(self, classes: Tensor, depth: Tensor) -> Tensor:
+        """Density target ``255 * (1 - exp(-1e6 * p))``, without gradient.
+
+        Args:
+            classes (Tensor): Class per cell, shape (B, h, w), long.
+            depth (Tensor): Depth per cell, shape (B, h, w).
+
+        Returns:
+            Tensor: Targets, shape (B, 1, h, w), float32.
+        """
+        with torch.no_grad():
+            target = density_to_target(
+                self.density(classes, depth), self.scale, self.amplitude)
+        return target.float().unsqueeze(1)
+
+    def extra_repr(self) -> str:
+        return f'gmm_file={self.gmm_file!r}, num_classes={self.num_classes}'

@@ -1,0 +1,112 @@
+"""Batched GMM density targets against a direct per-pixel evaluation of
+the mixture (METHODS.md sec. 5), and the checks of the GMM file."""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mmseg_uda.models.utils import ClassGMMDensity, load_class_gmm
+from mmseg_uda.models.utils.class_gmm_density import GMM_FORMAT
+
+NUM_CLASSES, K = 3, 2
+GRID = (6, 4)  # (W, H)
+
+
+def random_gmm(seed=0):
+    rng = np.random.default_rng(seed)
+    classes = []
+    for c in range(NUM_CLASSES):
+        weights = rng.dirichlet(np.ones(K))
+        if c == 2:
+            weights = np.array([1.0, 0.0])  # an unused component
+        means = np.stack([rng.uniform(0, 6, K), rng.uniform(0, 4, K),
+                          rng.uniform(0, 500, K)], axis=1)
+        # wide enough for p ~ 1e-6, where the mapping is not saturated
+        variances = np.stack([rng.uniform(20, 200, K),
+                              rng.uniform(20, 200, K),
+                              rng.uniform(1e4, 2e5, K)], axis=1)
+        classes.append(dict(name=f'c{c}', weights=weights.tolist(),
+                            means=means.tolist(),
+                            variances=variances.tolist()))
+    return classes
+
+
+def write_gmm(path, num_classes=NUM_CLASSES, grid=GRID, classes=None,
+              num_components=K):
+    content = dict(format=GMM_FORMAT, num_classes=num_classes,
+                   grid_size=list(grid), num_components=num_components,
+                   classes=classes if classes is not None else random_gmm())
+    path.write_text(json.dumps(content))
+    return str(path)
+
+
+def direct_target(classes, c, col, row, d):
+    """255 (1 - exp(-1e6 p)) of one pixel, the mixture written out."""
+    p = 0.0
+    gmm = classes[c]
+    for k in range(K):
+        prod = gmm['weights'][k]
+        for v, mu, var in zip((col, row, d), gmm['means'][k],
+                              gmm['variances'][k]):
+            prod *= math.exp(-(v - mu)**2 / (2 * var)) / math.sqrt(
+                2 * math.pi * var)
+        p += prod
+    return 255 * (1 - math.exp(-1e6 * p))
+
+
+def test_batched_targets_equal_the_per_pixel_mixture(tmp_path):
+    classes = random_gmm()
+    density = ClassGMMDensity(write_gmm(tmp_path / 'g.json'), NUM_CLASSES,
+                              num_components=K, grid_size=GRID)
+    g = torch.Generator().manual_seed(1)
+    labels = torch.randint(0, NUM_CLASSES, (3, 4, 6), generator=g)
+    depth = torch.rand(3, 4, 6, generator=g) * 600
+    got = density(labels, depth)
+    assert got.shape == (3, 1, 4, 6) and got.dtype == torch.float32
+    expected = torch.tensor([[[
+        direct_target(classes, int(labels[b, r, c]), c, r, float(depth[b, r,
+                                                                       c]))
+        for c in range(6)
+    ] for r in range(4)] for b in range(3)])
+    torch.testing.assert_close(got[:, 0], expected, rtol=1e-5, atol=1e-4)
+    # the range of the mapping is exercised, not only its saturation
+    assert (got < 250).any() and (got > 1).any()
+
+
+def test_parameters_are_checkpointed_buffers_and_loading_is_lazy(tmp_path):
+    path = tmp_path / 'later.json'
+    density = ClassGMMDensity(str(path), NUM_CLASSES, num_components=K)
+    assert not density.loaded
+    with pytest.raises(FileNotFoundError, match='later.json.*fit_depth_gmm'):
+        density(torch.zeros(1, 4, 6, dtype=torch.long), torch.ones(1, 4, 6))
+    write_gmm(path)
+    density(torch.zeros(1, 4, 6, dtype=torch.long), torch.ones(1, 4, 6))
+    state = density.state_dict()
+    assert {'weights', 'means', 'variances', 'grid_size'} <= set(state)
+    # A checkpoint's values need no file.
+    other = ClassGMMDensity(str(tmp_path / 'absent.json'), NUM_CLASSES,
+                            num_components=K)
+    other.load_state_dict(state)
+    labels = torch.randint(0, NUM_CLASSES, (2, 4, 6))
+    depth = torch.rand(2, 4, 6) * 50
+    torch.testing.assert_close(other(labels, depth), density(labels, depth))
+
+
+def test_bad_files_and_grids_are_named(tmp_path):
+    with pytest.raises(ValueError, match=r'g7.json.*7 classes.*has 3'):
+        load_class_gmm(write_gmm(tmp_path / 'g7.json', num_classes=7),
+                       num_classes=3)
+    path = write_gmm(tmp_path / 'g.json')
+    with pytest.raises(ValueError, match=r'g.json.*\[6, 4\].*\[161, 96\]'):
+        ClassGMMDensity(path, NUM_CLASSES, num_components=K,
+                        grid_size=(161, 96))
+    with pytest.raises(ValueError, match='g.json.*2 components.*expected 5'):
+        ClassGMMDensity(path, NUM_CLASSES, num_components=5)
+    density = ClassGMMDensity(path, NUM_CLASSES, num_components=K)
+    with pytest.raises(ValueError, match=r'\[6, 4\].*\[7, 4\]'):
+        density(torch.zeros(1, 4, 7, dtype=torch.long), torch.ones(1, 4, 7))
+    (tmp_path / 'bad.json').write_text('{"format": "other"}')
+    with pytest.raises(ValueError, match="bad.json.*format"):
+        load_class_gmm(str(tmp_path / 'bad.json'))
