@@ -17,6 +17,8 @@ from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
+from ...datasets.transforms.checked_load_annotations import check_label_values
+
 LABEL_RESOLUTIONS = {
     'full': 'labels at full resolution',
     'inference': 'labels at inference size',
@@ -240,6 +242,7 @@ class UDAIoUMetric(IoUMetric):
         if not self.format_only:
             for data_sample in data_samples:
                 self._check_label_size(data_sample)
+                self._check_label_values(data_sample)
         super().process(data_batch, data_samples)
 
     def _check_label_size(self, data_sample: dict) -> None:
@@ -269,6 +272,19 @@ class UDAIoUMetric(IoUMetric):
                 f'{label_hw} (scale_factor {scale_factor}) but the metric '
                 "declares label_resolution='full'; set "
                 "label_resolution='inference' or load labels after Resize")
+
+    def _check_label_values(self, data_sample: dict) -> None:
+        """Refuse label values outside the classes: they would silently
+        change the IoUs (whatever loaded the label)."""
+        label = data_sample['gt_sem_seg']['data']
+        num_classes = len(self.dataset_meta['classes'])
+        bad = ((label >= num_classes) & (label != self.ignore_index)) | (
+            label < 0)
+        if bool(bad.any()):
+            where = (data_sample.get('seg_map_path')
+                     or data_sample.get('img_path', '<unknown label>'))
+            check_label_values(label.cpu().numpy(), num_classes,
+                               self.ignore_index, where)
 
     def intersect_and_union(self, pred_label: torch.Tensor,
                             label: torch.Tensor, num_classes: int,
