@@ -10,6 +10,7 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmseg_uda  # noqa: E402,F401  (registers components, safe loading)
 from mmseg_uda.utils.atomic_write import atomic_write_bytes  # noqa: E402
+from mmseg_uda.utils.config_keys import warn_unread_config_keys  # noqa: E402
 from mmseg_uda.utils.launch import (init_cpu_distributed,  # noqa: E402
                                     set_local_rank, set_work_dir)
 
@@ -97,6 +98,7 @@ def main() -> None:
         cfg.test_evaluator['keep_results'] = True
     init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
+    warn_unread_config_keys(cfg)
     metrics = runner.test()
     if args.save_metrics and runner.rank == 0:
         atomic_write_bytes(
