@@ -59,5 +59,12 @@ def test_extra_keys_are_accepted(tmp_path):
     p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
                          recursive=True)
     if '_base_' not in p and not osp.basename(p).startswith('_')))
-def test_repository_configs_have_no_unread_keys(config):
-    assert find_unread_config_keys(Config.fromfile(config)) == []
+def test_repository_configs_read_every_key_and_have_the_safety_hooks(
+        config):
+    cfg = Config.fromfile(config)
+    assert find_unread_config_keys(cfg) == []
+    # README "Multi-GPU training and run safety": inherited by every config
+    hooks = [h['type'] for h in cfg.get('custom_hooks', [])]
+    for hook in ('ClassCountCheckHook', 'NonFiniteLossHook',
+                 'AverageBuffersHook'):
+        assert hook in hooks, config

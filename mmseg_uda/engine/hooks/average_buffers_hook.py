@@ -16,7 +16,9 @@ def average_buffers(buffers: Sequence[Tensor]) -> None:
     """Average floating-point buffers over the ranks; copy the others from
     rank 0.
 
-    Works in place, one collective per (device, dtype) group.
+    Works in place, with a broadcast and (floating point) an all-reduce per
+    (device, dtype) group. Buffers equal on every rank are left exactly
+    unchanged.
 
     Args:
         buffers (Sequence[Tensor]): The model's buffers, in the same order
@@ -30,11 +32,17 @@ def average_buffers(buffers: Sequence[Tensor]) -> None:
         groups[(buf.device, buf.dtype)].append(buf)
     for (_, dtype), group in groups.items():
         flat = _flatten_dense_tensors([b.detach() for b in group])
+        reference = flat.clone()
+        broadcast(reference, src=0)
         if dtype.is_floating_point:
+            # rank 0's value plus the mean difference: a buffer that is
+            # equal on every rank stays exactly what it is (a plain
+            # sum / world_size can be off by a rounding step for 3 ranks)
+            flat.sub_(reference)
             all_reduce(flat, op='sum')
-            flat.div_(world_size)
+            flat.div_(world_size).add_(reference)
         else:
-            broadcast(flat, src=0)
+            flat = reference
         for buf, synced in zip(group, _unflatten_dense_tensors(flat, group)):
             buf.copy_(synced)
 
