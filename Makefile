@@ -25,7 +25,7 @@ $(STAMP): setup.py Makefile
 	$(PIP) install -q "setuptools<70" wheel
 	$(PIP) install --no-build-isolation mmcv==2.1.0
 	$(PIP) install -q mmengine==0.10.7 mmsegmentation==1.2.2 ftfy regex \
-		tqdm prettytable scipy pytest
+		tqdm prettytable scipy pytest cityscapesscripts==2.3.0
 	$(PIP) install -q --no-build-isolation --no-deps -e .
 	$(PY) -c "import mmcv.ops, mmseg, mmseg_uda; print('mmseg_uda stack OK')"
 	touch $@

@@ -4,7 +4,10 @@
 # real converters, train source-only, then MaxSquare and MaxSquare+IW from the
 # source-only checkpoint (the two-step workflow of the real configs) plus a
 # control run that only continues source training, test
-# each on the target val split, and print the comparison.
+# each on the target val split, and print the comparison; the table, with
+# the commit and the machine, is also written to work_dirs/demo/summary.md.
+# A new row: add its configs/demo/NAME.py to RUNS (and, optionally, a label
+# to DESCRIPTIONS in tools/demo_summary.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=data/demo
@@ -32,4 +35,4 @@ RUNS=${DEMO_RUNS:-source_only source_only_more_iters maxsquare maxsquare_iw}
 for name in $RUNS; do
     run "$name"
 done
-python tools/demo_summary.py "$WORK" $RUNS
+python tools/demo_summary.py "$WORK" $RUNS --out "$WORK/summary.md"

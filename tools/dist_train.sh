@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_train.sh CONFIG GPUS [train.py args...]
 # Without CUDA the processes use the gloo backend on the CPU.
+# PORT=...: rendezvous port (default 29500; if that is busy and PORT is
+# not given, a free port is picked). NNODES, NODE_RANK, MASTER_ADDR as for
+# torch.distributed.run.
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 PYTHON=${PYTHON:-python}
+# Default port; a busy one is replaced by a free one unless PORT is given.
+source "$(dirname "$0")/free_port.sh"
+choose_port 29500
 
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
 "$PYTHON" -m torch.distributed.run \

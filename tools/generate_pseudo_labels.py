@@ -16,8 +16,11 @@ output mirrors the image folder::
 so a dataset reads them with ``data_prefix=dict(img_path=<img_dir>,
 seg_map_path=DIR)`` and ``seg_map_suffix='_pseudoTrainIds.png'`` (see
 configs/fada/gta2cs_self_distill.py). Files are written atomically;
-existing ones are skipped, so an interrupted run resumes where it stopped.
-``DIR/pseudo_labels.json`` records the config and checkpoint used.
+existing ones are skipped, so an interrupted (even killed) run resumes where
+it stopped. ``DIR/pseudo_labels.json`` records the config and checkpoint
+used; it is written only once the checkpoint has loaded (safely: see
+mmseg_uda/utils/checkpoint_safety.py), so a refused checkpoint never claims
+the folder.
 
 Example::
 
@@ -47,7 +50,9 @@ from torch.utils.data import DataLoader, Subset
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmseg_uda  # noqa: E402,F401  (registers components, safe loading)
 from mmseg_uda.datasets.label_conversion import write_label_atomic  # noqa
-from mmseg_uda.utils.atomic_write import atomic_write_bytes  # noqa: E402
+from mmseg_uda.utils.atomic_write import (atomic_write_bytes,  # noqa: E402
+                                          remove_stale_temporaries)
+from mmseg_uda.utils.launch import check_checkpoint_arg  # noqa: E402
 
 PSEUDO_LABEL_SUFFIX = '_pseudoTrainIds.png'
 META_FILE = 'pseudo_labels.json'
@@ -180,8 +185,8 @@ def build_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
     return model.to(device).eval()
 
 
-def check_or_write_meta(out_dir: str, meta: dict) -> None:
-    """Record what made the labels; refuse to mix two checkpoints' labels.
+def check_meta(out_dir: str, checkpoint: str) -> None:
+    """Refuse to mix two checkpoints' labels in one folder.
 
     Raises:
         SystemExit: If ``out_dir`` already holds labels of another
@@ -191,11 +196,21 @@ def check_or_write_meta(out_dir: str, meta: dict) -> None:
     if osp.isfile(path):
         with open(path) as f:
             previous = json.load(f).get('checkpoint')
-        if previous != meta['checkpoint']:
+        if previous != checkpoint:
             raise SystemExit(
                 f'{out_dir} holds pseudo-labels of {previous}, not of '
-                f'{meta["checkpoint"]}; choose another --out (or delete it)')
-    atomic_write_bytes(json.dumps(meta, indent=2).encode(), path)
+                f'{checkpoint}; choose another --out (or delete it)')
+
+
+def write_meta(out_dir: str, meta: dict) -> None:
+    """Record what made the labels.
+
+    Called only once the checkpoint has loaded, so a refused checkpoint
+    never claims the folder (which would block a rerun with another one).
+    """
+    check_meta(out_dir, meta['checkpoint'])
+    atomic_write_bytes(
+        json.dumps(meta, indent=2).encode(), osp.join(out_dir, META_FILE))
 
 
 def write_labels(model: torch.nn.Module, dataset: Subset, outputs: List[str],
@@ -227,8 +242,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    check_checkpoint_arg(args.checkpoint)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset = DATASETS.build(target_dataset_cfg(cfg, args.config))
     img_dir = dataset.data_prefix['img_path']
@@ -237,23 +251,27 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             dataset.get_data_info(i)['img_path'], img_dir, dataset.img_suffix,
             args.out) for i in range(len(dataset))
     ]
-    check_or_write_meta(
-        args.out,
-        dict(
-            config=osp.abspath(args.config),
-            checkpoint=osp.abspath(args.checkpoint),
-            images=img_dir,
-            suffix=PSEUDO_LABEL_SUFFIX,
-            classes=list(dataset.metainfo.get('classes', ()))))
+    checkpoint = (args.checkpoint if '://' in args.checkpoint else
+                  osp.abspath(args.checkpoint))
+    check_meta(args.out, checkpoint)
+    remove_stale_temporaries(args.out, recursive=True)
     todo = [i for i, path in enumerate(outputs) if not osp.isfile(path)]
     print(f'{len(dataset) - len(todo)} of {len(dataset)} pseudo-labels '
           f'already in {args.out}; writing {len(todo)}')
-    if todo:
-        write_labels(
-            build_model(cfg, args.checkpoint, args.device),
-            Subset(dataset, todo), [outputs[i] for i in todo],
-            args.num_workers)
-        print(f'\nPseudo-labels written to {args.out}')
+    if not todo:
+        return
+    model = build_model(cfg, args.checkpoint, args.device)
+    write_meta(
+        args.out,
+        dict(
+            config=osp.abspath(args.config),
+            checkpoint=checkpoint,
+            images=img_dir,
+            suffix=PSEUDO_LABEL_SUFFIX,
+            classes=list(dataset.metainfo.get('classes', ()))))
+    write_labels(model, Subset(dataset, todo), [outputs[i] for i in todo],
+                 args.num_workers)
+    print(f'\nPseudo-labels written to {args.out}')
 
 
 if __name__ == '__main__':

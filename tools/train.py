@@ -9,8 +9,9 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmseg_uda  # noqa: E402,F401  (registers components, safe loading)
 from mmseg_uda.utils.config_keys import warn_unread_config_keys  # noqa: E402
-from mmseg_uda.utils.launch import (enable_amp, init_cpu_distributed,  # noqa
-                                    set_local_rank, set_work_dir)
+from mmseg_uda.utils.launch import (configure_resume, enable_amp,  # noqa
+                                    init_cpu_distributed, set_local_rank,
+                                    set_work_dir)
 
 
 def parse_args() -> argparse.Namespace:
@@ -20,7 +21,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--resume',
         action='store_true',
-        help='resume from the latest checkpoint in the work dir')
+        help='resume from the latest loadable checkpoint in the work dir '
+        '(whatever load_from says); without one, start from load_from')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -49,7 +51,7 @@ def main() -> None:
     set_work_dir(cfg, args.config, args.work_dir)
     if args.amp:
         enable_amp(cfg)
-    cfg.resume = args.resume
+    configure_resume(cfg, args.resume)
     init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
     warn_unread_config_keys(cfg)

@@ -15,4 +15,6 @@ demo_model = dict(
     decode_head=dict(in_channels=512))
 demo_hooks = dict(
     logger=dict(interval=20),
-    checkpoint=dict(interval=100000, max_keep_ckpts=1, save_last=True))
+    checkpoint=dict(
+        type='SafeCheckpointHook', interval=100000, max_keep_ckpts=1,
+        save_last=True))

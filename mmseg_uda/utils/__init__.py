@@ -1,1 +1,2 @@
-from . import atomic_write, checkpoint_safety  # noqa: F401
+from . import (atomic_write, checkpoint_safety, resume,  # noqa: F401
+               weight_matching)

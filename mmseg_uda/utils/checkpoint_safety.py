@@ -5,13 +5,25 @@ which refuses every class that is not on its allow-list. mmengine 0.10.7
 calls plain ``torch.load`` and its own checkpoints carry a few such classes
 (``HistoryBuffer`` in the message hub, NumPy arrays and scalars in it), so
 ``load_from`` / ``--resume`` break. Turning the safety off globally would let
-any pickled code run; instead the local-file loader is replaced by one that
-allows exactly the types an mmengine checkpoint contains and refuses anything
-else with a message naming the file and the offending types.
+any pickled code run; instead every checkpoint load allows exactly the types
+an mmengine checkpoint contains and refuses anything else with a message
+naming the checkpoint and the offending types.
+
+Every source goes through ``CheckpointLoader.load_checkpoint`` (``load_from``,
+``--resume``, ``init_cfg=dict(type='Pretrained')``, ``load_checkpoint``), and
+its scheme loaders (http(s):// via ``torch.hub.load_state_dict_from_url``,
+which defaults to ``weights_only=False``; torchvision://, modelzoo://,
+open-mmlab://, openmmlab://, mmcls://, pavi://, s3://, petrel://, and any
+scheme registered later) all end in ``torch.load``. While a loader runs,
+``torch.load`` is therefore replaced by the allow-list load, whatever
+``weights_only`` or ``pickle_module`` the loader passes.
 """
+import contextlib
+import io
+import os
 import os.path as osp
 import pickle
-from typing import Callable, List, Optional, Union
+from typing import IO, Callable, Iterator, List, Optional, Union
 
 import numpy as np
 import torch
@@ -63,10 +75,58 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """Raised for a checkpoint holding types outside the allow-list."""
 
 
+#: The real ``torch.load``, kept before :func:`weights_only_torch_load`
+#: replaces the module attribute.
+_TORCH_LOAD = torch.load
+FileLike = Union[str, os.PathLike, IO[bytes]]
+
+
+def safe_load(f: FileLike,
+              map_location: Union[str, Callable, None] = 'cpu',
+              source: Optional[str] = None,
+              extra_globals: Optional[List[Callable]] = None) -> object:
+    """``torch.load`` with ``weights_only=True`` and mmengine's types.
+
+    Args:
+        f (str | PathLike | file): A local file or a binary buffer.
+        map_location: Passed to :func:`torch.load`.
+        source (str, optional): What to name in the error message (the URL
+            or scheme path the bytes came from). Default: ``f``.
+        extra_globals (list, optional): Further classes/functions to allow
+            for this call only.
+
+    Returns:
+        object: The unpickled checkpoint.
+
+    Raises:
+        UnsafeCheckpointError: If it contains other, non-allowed types.
+    """
+    local = isinstance(f, (str, os.PathLike))
+    name = source if source is not None else (str(f) if local else
+                                              '<in-memory checkpoint>')
+    if local and str(f) != name:
+        name = f'{name} (read from {f})'
+    allowed = SAFE_CHECKPOINT_GLOBALS + list(extra_globals or [])
+    with torch.serialization.safe_globals(allowed):
+        try:
+            return _TORCH_LOAD(
+                f, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError as err:
+            unsafe = _unsafe_globals(f, allowed)
+            raise UnsafeCheckpointError(
+                f'Refusing to load checkpoint {name}: it contains types '
+                f'outside the safe allow-list: {unsafe or str(err)}. '
+                'mmseg_uda loads checkpoints with weights_only=True and only '
+                'allows the types mmengine itself writes. If you trust this '
+                'file, load it yourself with torch.load(..., '
+                'weights_only=False) and re-save its plain state_dict.'
+            ) from err
+
+
 def safe_torch_load(filename: str,
                     map_location: Union[str, Callable, None] = 'cpu',
                     extra_globals: Optional[List[Callable]] = None) -> dict:
-    """Load a checkpoint with ``weights_only=True`` and mmengine's types.
+    """Load a local checkpoint file with :func:`safe_load`.
 
     Args:
         filename (str): Path of the checkpoint file.
@@ -83,34 +143,68 @@ def safe_torch_load(filename: str,
     """
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file not found: {filename}')
-    allowed = SAFE_CHECKPOINT_GLOBALS + list(extra_globals or [])
-    with torch.serialization.safe_globals(allowed):
-        try:
-            return torch.load(
-                filename, map_location=map_location, weights_only=True)
-        except pickle.UnpicklingError as err:
-            unsafe = _unsafe_globals(filename, allowed)
-            raise UnsafeCheckpointError(
-                f'Refusing to load checkpoint {filename}: it contains types '
-                f'outside the safe allow-list: {unsafe or str(err)}. '
-                'mmseg_uda loads checkpoints with weights_only=True and only '
-                'allows the types mmengine itself writes. If you trust this '
-                'file, load it yourself with torch.load(..., '
-                'weights_only=False) and re-save its plain state_dict.'
-            ) from err
+    return safe_load(
+        filename, map_location=map_location, extra_globals=extra_globals)
 
 
-def _unsafe_globals(filename: str, allowed: List[Callable]) -> List[str]:
-    """Names of the globals in ``filename`` that are not allowed."""
+def _unsafe_globals(f: FileLike, allowed: List[Callable]) -> List[str]:
+    """Names of the globals in checkpoint ``f`` that are not allowed."""
     names = {
         g[1] if isinstance(g, tuple) else f'{g.__module__}.{g.__qualname__}'
         for g in allowed
     }
     try:
-        found = torch.serialization.get_unsafe_globals_in_checkpoint(filename)
+        if isinstance(f, io.IOBase):
+            f.seek(0)
+        found = torch.serialization.get_unsafe_globals_in_checkpoint(f)
     except Exception:  # e.g. legacy (non-zip) format: nothing more to say
         return []
     return [g for g in found if g not in names]
+
+
+@contextlib.contextmanager
+def weights_only_torch_load(source: str) -> Iterator[None]:
+    """Make every ``torch.load`` in this block an allow-list load.
+
+    Scheme loaders call ``torch.load`` themselves (some through
+    ``torch.hub.load_state_dict_from_url``, which passes
+    ``weights_only=False``); whatever they pass, the load keeps
+    ``weights_only=True`` and names ``source`` when it refuses. A custom
+    ``pickle_module`` is ignored, as it could run code.
+
+    Args:
+        source (str): The checkpoint path or URL being loaded.
+    """
+
+    def guarded(f: FileLike, map_location=None, *args, **kwargs) -> object:
+        return safe_load(f, map_location=map_location, source=source)
+
+    previous = torch.load
+    torch.load = guarded
+    try:
+        yield
+    finally:
+        torch.load = previous
+
+
+#: The checkpoint :class:`CheckpointLoader` loaded last, named by
+#: :mod:`mmseg_uda.utils.weight_matching` in its load summary.
+last_loaded_source: List[Optional[str]] = [None]
+_LOAD_CHECKPOINT = CheckpointLoader.load_checkpoint.__func__
+
+
+def _guarded_load_checkpoint(cls,
+                             filename: str,
+                             map_location=None,
+                             logger: str = 'current') -> dict:
+    """``CheckpointLoader.load_checkpoint`` with every scheme made safe."""
+    with weights_only_torch_load(filename):
+        checkpoint = _LOAD_CHECKPOINT(cls, filename, map_location, logger)
+    last_loaded_source[0] = filename
+    return checkpoint
+
+
+CheckpointLoader.load_checkpoint = classmethod(_guarded_load_checkpoint)
 
 
 @CheckpointLoader.register_scheme(prefixes='', force=True)

@@ -11,6 +11,8 @@ import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from .resume import find_resume_checkpoint
+
 #: Optimiser-wrapper types whose inner wrappers ``--amp`` switches.
 _MULTI_WRAPPER_CONSTRUCTORS = ('MultiOptimWrapperConstructor', )
 
@@ -95,3 +97,70 @@ def enable_amp(cfg: Config) -> None:
 def set_local_rank(local_rank: int) -> None:
     """Export ``LOCAL_RANK`` for launchers that pass ``--local-rank``."""
     os.environ.setdefault('LOCAL_RANK', str(local_rank))
+
+
+def configure_resume(cfg: Config, resume: bool) -> None:
+    """Make ``--resume`` continue the work dir's run, whatever ``load_from``.
+
+    MMEngine resumes from ``load_from`` when it is set, so an adaptation
+    config (``load_from`` = the source-only model) would "resume" from its
+    starting weights. Here ``--resume`` resumes from the work dir's latest
+    loadable checkpoint (:func:`find_resume_checkpoint`); only when the work
+    dir has none does the run start fresh from ``load_from``, with a
+    warning.
+
+    Args:
+        cfg (Config): The training config (``work_dir`` set), modified in
+            place (``resume``, ``load_from``).
+        resume (bool): The ``--resume`` flag.
+    """
+    cfg.resume = False
+    if not resume:
+        return
+    latest = find_resume_checkpoint(cfg.work_dir)
+    load_from = cfg.get('load_from', None)
+    if latest is not None:
+        if load_from:
+            print_log(
+                f'--resume: continuing from {latest} (the work dir\'s latest '
+                f'checkpoint); load_from={load_from} is not used',
+                logger='current',
+                level=logging.INFO)
+        cfg.load_from = latest
+        cfg.resume = True
+        return
+    start = (f'a FRESH run from load_from={load_from}'
+             if load_from else 'a FRESH run from the initial weights')
+    print_log(
+        f'--resume: {cfg.work_dir} holds no checkpoint to resume from; '
+        f'starting {start}',
+        logger='current',
+        level=logging.WARNING)
+
+
+def check_checkpoint_arg(checkpoint: str) -> None:
+    """Exit with a message if a local checkpoint argument does not exist.
+
+    Scheme paths (``http://...``, ``torchvision://...``) are left to
+    mmengine's ``CheckpointLoader``, which loads them safely.
+    """
+    if '://' not in checkpoint and not osp.isfile(checkpoint):
+        raise SystemExit(f'checkpoint not found: {checkpoint}')
+
+
+def apply_omp_num_threads() -> None:
+    """Make torch use the ``OMP_NUM_THREADS`` that the run announces.
+
+    torch reads ``OMP_NUM_THREADS`` once, when it is imported; mmengine sets
+    it (1 per process for distributed runs) later, in ``Runner.setup_env``,
+    so under ``tools/dist_train.sh`` each process kept torch's default
+    thread count (every core) and N processes oversubscribed the machine.
+    Called when the distributed wrapper is built (after ``setup_env``).
+    """
+    value = os.environ.get('OMP_NUM_THREADS', '')
+    if not value.isdigit() or int(value) < 1:
+        return
+    if torch.get_num_threads() != int(value):
+        torch.set_num_threads(int(value))
+        print_log(f'torch intra-op threads set to OMP_NUM_THREADS={value}',
+                  logger='current', level=logging.INFO)

@@ -1,5 +1,6 @@
-"""Flip test-time augmentation: configs/_base_/tta_flip.py with MMSeg's
-SegTTAModel, which must average softmax probabilities (METHODS.md §0)."""
+"""Flip test-time augmentation: configs/_base_/tta_flip.py, the pipeline
+derived from a test pipeline and MeasuredSegTTAModel (MMSeg's SegTTAModel),
+which must average softmax probabilities (METHODS.md §0)."""
 import copy
 import glob
 import math
@@ -14,11 +15,13 @@ from mmengine.config import Config, ConfigDict
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-from mmseg.models.segmentors import EncoderDecoder, SegTTAModel
+from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmseg_uda  # noqa: F401  (registers LabelsAtInferenceSize)
+from mmseg_uda.evaluation import (MeasuredSegTTAModel,
+                                  tta_pipeline_from_test_pipeline)
 from mmseg_uda.evaluation.metrics import UDAIoUMetric
 
 CONFIG = osp.join(
@@ -52,7 +55,7 @@ def test_merge_averages_softmax_not_logits():
         expected.append(max(range(3), key=mean.__getitem__))
     assert expected == [1, 0]
 
-    tta = SegTTAModel(module=_OutChannels(3))
+    tta = MeasuredSegTTAModel(module=_OutChannels(3))
     merged = tta.merge_preds([[_view(view_a), _view(view_b)]])
     assert merged[0].pred_sem_seg.data.flatten().tolist() == expected
 
@@ -126,28 +129,33 @@ def data_info(tmp_path):
         seg_fields=[]), label
 
 
-def _config_pipeline(key: str, test_scale=(8, 4)) -> Compose:
-    """The config's pipeline, its resize scaled down to the tiny image."""
+def _test_pipeline(label_resolution: str, test_scale=(8, 4)) -> list:
+    """A test pipeline of the dataset bases' form at the tiny image's scale,
+    labels at full resolution or at the inference size."""
+    inference = ([dict(type='LabelsAtInferenceSize')]
+                 if label_resolution == 'inference' else [])
+    return [
+        dict(type='LoadImageFromFile'),
+        dict(type='Resize', scale=test_scale, keep_ratio=False),
+        dict(type='LoadAnnotations'),
+    ] + inference + [dict(type='PackSegInputs')]
+
+
+def _config_pipeline(label_resolution: str) -> Compose:
+    """The TTA pipeline tools/test.py derives from that test pipeline."""
     cfg = Config.fromfile(CONFIG)
-    pipeline = cfg[key]
-    pipeline[1].transforms[0][0].scale = test_scale
-    for views in pipeline[1].transforms:
-        for view in views:
-            if view.type == 'LabelsAtInferenceSize':
-                view.scale = test_scale
     init_default_scope('mmseg')
-    return Compose(pipeline)
+    return Compose(
+        tta_pipeline_from_test_pipeline(
+            _test_pipeline(label_resolution), cfg.tta_img_ratios))
 
 
 def test_config_defaults():
     cfg = Config.fromfile(CONFIG)
-    assert cfg.tta_model.type == 'SegTTAModel'
+    assert cfg.tta_model.type == 'MeasuredSegTTAModel'
     assert cfg.tta_img_ratios == [1.0]  # no multi-scale by default
-    resizes = cfg.tta_pipeline[1].transforms[0]
-    assert [tuple(r.scale) for r in resizes] == [(1024, 512)]
-    flips = cfg.tta_pipeline[1].transforms[1]
-    assert [(f.type, f.prob) for f in flips] == [('RandomFlip', 0.),
-                                                 ('RandomFlip', 1.)]
+    # No fixed pipeline: it would override the config's test scale.
+    assert 'tta_pipeline' not in cfg
 
 
 @pytest.mark.parametrize(
@@ -157,16 +165,17 @@ def test_inherits_with_dataset_base(tmp_path, dataset_base):
     # mmengine refuses a key that two bases both define.
     child = tmp_path / 'child.py'
     child.write_text(
-        f'_base_ = [{dataset_base!r}, {osp.abspath(CONFIG)!r}]\n'
-        'tta_pipeline = {{_base_.tta_pipeline_inference_labels}}\n')
+        f'_base_ = [{dataset_base!r}, {osp.abspath(CONFIG)!r}]\n')
     cfg = Config.fromfile(str(child))
-    views = cfg.tta_pipeline[1].transforms
-    assert [v.type for v in views[3]] == ['LabelsAtInferenceSize']
+    derived = tta_pipeline_from_test_pipeline(cfg.test_pipeline,
+                                              cfg.tta_img_ratios)
+    resizes = derived[-1]['transforms'][0]
+    assert [tuple(r['scale']) for r in resizes] == [tuple(cfg.test_scale)]
 
 
 def test_pipeline_gives_plain_and_flipped_views_with_full_labels(data_info):
     info, label = data_info
-    data = _config_pipeline('tta_pipeline')(info)
+    data = _config_pipeline('full')(info)
 
     plain, flipped = data['inputs']
     torch.testing.assert_close(flipped, plain.flip(-1))
@@ -179,19 +188,20 @@ def test_pipeline_gives_plain_and_flipped_views_with_full_labels(data_info):
         assert sample.img_shape == (4, 8)
 
 
-@pytest.mark.parametrize('key, label_resolution, size', [
-    ('tta_pipeline', 'full', (8, 16)),
-    ('tta_pipeline_inference_labels', 'inference', (4, 8)),
+@pytest.mark.parametrize('label_resolution, size', [
+    ('full', (8, 16)),
+    ('inference', (4, 8)),
 ])
 def test_tta_prediction_is_mean_softmax_of_unflipped_views(
-        data_info, key, label_resolution, size):
+        data_info, label_resolution, size):
     info, _ = data_info
     model = _segmentor()
-    data = pseudo_collate([_config_pipeline(key)(info)])
+    data = pseudo_collate([_config_pipeline(label_resolution)(info)])
 
     with torch.no_grad():
         # test_step writes its results into the data samples it is given.
-        merged = SegTTAModel(module=model).test_step(copy.deepcopy(data))[0]
+        merged = MeasuredSegTTAModel(module=model).test_step(
+            copy.deepcopy(data))[0]
         plain, flipped = (model.test_step(
             dict(inputs=data['inputs'][i],
                  data_samples=copy.deepcopy(data['data_samples'][i])))[0]
@@ -219,6 +229,11 @@ def test_tta_prediction_is_mean_softmax_of_unflipped_views(
     assert tuple(merged.pred_sem_seg.data.shape[-2:]) == size
     torch.testing.assert_close(merged.pred_sem_seg.data.squeeze(), expected)
     assert tuple(merged.gt_sem_seg.data.shape[-2:]) == size
+    # The merged sample says what was averaged: two 8x4 views, one flipped.
+    assert merged.tta_views == [
+        dict(img_shape=(4, 8), flip=False),
+        dict(img_shape=(4, 8), flip=True)
+    ]
 
     # The metric accepts the merged sample under the matching convention
     # and scores the merged prediction against the un-flipped label.
@@ -227,6 +242,15 @@ def test_tta_prediction_is_mean_softmax_of_unflipped_views(
     metric.process({}, [merged.to_dict()])
     assert metric.evaluate(1)['mIoU'] == pytest.approx(
         _miou_percent(expected, merged.gt_sem_seg.data.squeeze(0)), abs=0.01)
+    compared = f'{size[1]}x{size[0]}'
+    assert metric.convention().startswith(
+        f'Evaluation convention: {LABELS[label_resolution]} (compared at '
+        f'{compared}), input 8x4, flip averaging: on (2 views), '
+        'multi-scale: off, ')
+
+
+LABELS = dict(
+    full='labels at full resolution', inference='labels at inference size')
 
 
 def _miou_percent(pred: torch.Tensor, label: torch.Tensor) -> float:

@@ -136,7 +136,7 @@ def test_labels_layout_resume_and_self_distill_reading(demo_data, checkpoint,
 def test_refuses_to_mix_checkpoints_and_bad_inputs(demo_data, checkpoint,
                                                    tmp_path):
     out = tmp_path / 'pseudo'
-    tool.check_or_write_meta(str(out), dict(checkpoint='/other/model.pth'))
+    tool.write_meta(str(out), dict(checkpoint='/other/model.pth'))
     with pytest.raises(SystemExit, match='/other/model.pth'):
         tool.main(argv(demo_data, checkpoint[0], out))
     with pytest.raises(ValueError, match='not an image'):

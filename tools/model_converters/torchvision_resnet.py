@@ -8,9 +8,12 @@ Example:
         resnet101-5d3b4d8f.pth pretrain/resnet101_torchvision.pth
 """
 import argparse
+import os.path as osp
+import sys
 from typing import Optional, Sequence
 
-from mmseg_uda.models.utils.checkpoint_converters import (
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from mmseg_uda.models.utils.checkpoint_converters import (  # noqa: E402
     convert_checkpoint_file, converter_arg_parser)
 
 

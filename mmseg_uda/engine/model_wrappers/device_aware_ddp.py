@@ -6,6 +6,8 @@ from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import MODEL_WRAPPERS
 from torch import nn
 
+from ...utils.launch import apply_omp_num_threads
+
 
 @MODEL_WRAPPERS.register_module()
 class DeviceAwareDistributedDataParallel(MMDistributedDataParallel):
@@ -16,7 +18,9 @@ class DeviceAwareDistributedDataParallel(MMDistributedDataParallel):
     PyTorch rejects for a module on the CPU; without CUDA the processes use
     gloo and DDP must get ``device_ids=None``. On a GPU this is exactly
     :class:`MMDistributedDataParallel`. Buffers are not broadcast, as with
-    mmengine's default wrapper.
+    mmengine's default wrapper. Building it also makes torch use the
+    ``OMP_NUM_THREADS`` that mmengine exported for the processes
+    (:func:`apply_omp_num_threads`).
 
     Args:
         module (nn.Module): The model.
@@ -28,6 +32,7 @@ class DeviceAwareDistributedDataParallel(MMDistributedDataParallel):
                  module: nn.Module,
                  device_ids: Optional[List[int]] = None,
                  **kwargs) -> None:
+        apply_omp_num_threads()
         on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
         kwargs.setdefault('broadcast_buffers', False)
         super().__init__(

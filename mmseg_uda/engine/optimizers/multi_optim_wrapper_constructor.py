@@ -7,6 +7,7 @@ from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
 from torch import nn
 
 from .multi_optim_wrapper import MultiOptimWrapper
+from .param_groups import merge_param_groups
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -17,8 +18,10 @@ class MultiOptimWrapperConstructor:
     with ``modules=[...]`` (dotted submodule paths, e.g.
     ``'uda_terms.0.discriminator'``) optimises those submodules; the single
     entry without ``modules`` optimises every other parameter of the model.
-    ``paramwise_cfg`` works per entry as in MMEngine. The first entry is
-    the primary one (see :class:`MultiOptimWrapper`); put the segmentor
+    ``paramwise_cfg`` works per entry as in MMEngine; parameters with equal
+    settings end up in one group (:func:`merge_param_groups`: MMEngine
+    makes a group per parameter, which is slow and the same maths). The
+    first entry is the primary one (see :class:`MultiOptimWrapper`); put the segmentor
     first. Example::
 
         optim_wrapper = dict(
@@ -55,7 +58,9 @@ class MultiOptimWrapperConstructor:
     def _build(cfg: dict, module: nn.Module) -> OptimWrapper:
         cfg = dict(cfg)
         paramwise = cfg.pop('paramwise_cfg', None)
-        return DefaultOptimWrapperConstructor(cfg, paramwise)(module)
+        wrapper = DefaultOptimWrapperConstructor(cfg, paramwise)(module)
+        merge_param_groups(wrapper.optimizer)
+        return wrapper
 
     def __call__(self, model: nn.Module) -> MultiOptimWrapper:
         """Build the wrappers for ``model``.

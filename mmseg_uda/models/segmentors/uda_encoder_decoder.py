@@ -2,11 +2,14 @@
 target domain."""
 from typing import Dict, Optional, Sequence, Union
 
+import torch
+import torch.distributed as dist
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import SampleList, add_prefix
 from torch import Tensor, nn
 
+from ...engine.optimizers import active_optim_wrapper, backward_now
 from ..uda.domain_outputs import DomainOutputs
 
 
@@ -44,18 +47,31 @@ class UDAEncoderDecoder(EncoderDecoder):
         logit_temperature (float): Training logits of every head are divided
             by this before any loss (FADA's T = 1.8 also scales the source
             CE). Inference is unaffected. Defaults to 1.0.
+        backward_per_domain (bool): In a train step (an optimiser
+            wrapper's ``optim_context`` is open), back-propagate the source
+            losses before the target forward and release the source graph,
+            as the released loops do: the peak memory is that of the larger
+            domain, not of both. The gradients equal those of the one
+            backward pass (the summed loss); the returned source losses are
+            then detached (for logging) and the final backward of
+            ``update_params`` covers the target terms. Under DDP the source
+            gradients accumulate locally and are all-reduced with the
+            target's. False keeps both graphs until one backward.
+            Defaults to True.
         **kwargs: Arguments of :class:`EncoderDecoder`.
     """
 
     def __init__(self,
                  uda_terms: Sequence[dict] = (),
                  logit_temperature: float = 1.0,
+                 backward_per_domain: bool = True,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         if logit_temperature <= 0:
             raise ValueError(
                 f'logit_temperature must be > 0, got {logit_temperature}')
         self.logit_temperature = logit_temperature
+        self.backward_per_domain = backward_per_domain
         self.uda_terms = nn.ModuleList(
             [MODELS.build(term) for term in uda_terms])
 
@@ -128,9 +144,40 @@ class UDAEncoderDecoder(EncoderDecoder):
         for term in self.uda_terms:
             if hasattr(term, 'source_loss'):
                 losses.update(add_prefix(term.source_loss(source), 'src'))
-        if len(self.uda_terms) > 0:
-            target = self.forward_domain(inputs['target'],
-                                         data_samples['target'])
-            for term in self.uda_terms:
-                losses.update(add_prefix(term.loss(source, target), 'tgt'))
+        if len(self.uda_terms) == 0:
+            return losses
+        wrapper = active_optim_wrapper()
+        if (self.backward_per_domain and wrapper is not None
+                and torch.is_grad_enabled()):
+            losses = self._backward_source(losses, wrapper)
+            source = source.detached()
+        target = self.forward_domain(inputs['target'], data_samples['target'])
+        for term in self.uda_terms:
+            losses.update(add_prefix(term.loss(source, target), 'tgt'))
         return losses
+
+    def _backward_source(self, losses: Dict[str, Tensor],
+                         wrapper) -> Dict[str, Tensor]:
+        """Back-propagate the summed source losses now (as the optimiser
+        wrapper's own backward would) and return them detached."""
+        total, _ = self.parse_losses(losses)
+        if not total.requires_grad:
+            return losses
+        backward_now(total, wrapper)
+        detached = {
+            k: [x.detach() for x in v] if isinstance(v, list) else v.detach()
+            for k, v in losses.items()
+        }
+        if dist.is_available() and dist.is_initialized() and \
+                dist.get_world_size() > 1:
+            # DDP all-reduces a parameter's gradient when the final backward
+            # reaches it; parameters trained by the source losses alone
+            # (FADA's classifier, a depth head) would be skipped (or make
+            # DDP fail). A zero term through each of them lets the final
+            # backward reduce their locally accumulated source gradients.
+            anchor = torch.stack([
+                p.sum() for p in self.parameters() if p.grad is not None
+            ]).sum() * 0.0
+            key = next(k for k in detached if 'loss' in k)
+            detached[key] = detached[key] + anchor
+        return detached

@@ -61,3 +61,21 @@ class DomainOutputs:
                 mode='bilinear',
                 align_corners=self.align_corners)
         return self._resized[name]
+
+    def detached(self) -> 'DomainOutputs':
+        """The same outputs cut from the autograd graph.
+
+        What a term's ``loss`` may read of the source after the source
+        losses were back-propagated (the graph is released by then).
+
+        Returns:
+            DomainOutputs: Detached inputs, features and logits (sharing
+            storage with these), same data samples.
+        """
+        out = DomainOutputs(
+            self.inputs.detach(), tuple(f.detach() for f in self.feats),
+            {k: v.detach()
+             for k, v in self.logits.items()}, self.align_corners,
+            self.data_samples)
+        out._resized = {k: v.detach() for k, v in self._resized.items()}
+        return out

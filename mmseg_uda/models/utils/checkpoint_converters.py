@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
+from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor
 
-from ...utils.atomic_write import atomic_write_bytes
+from ...utils.atomic_write import atomic_write_bytes, remove_stale_temporaries
 from ...utils.checkpoint_safety import UnsafeCheckpointError, safe_torch_load
 
 StateDict = Dict[str, Tensor]
@@ -100,15 +101,21 @@ def load_checkpoint_file(path: str, unsafe: bool = False) -> object:
     """Load a checkpoint file on the CPU.
 
     Args:
-        path (str): Checkpoint path.
+        path (str): Checkpoint path, or any source mmengine's
+            ``CheckpointLoader`` knows (``http(s)://``, ``torchvision://``,
+            ``open-mmlab://``, ...), which loads just as safely.
         unsafe (bool): Allow arbitrary pickled objects
-            (``weights_only=False``); only for trusted files. Default: False
-            (tensors, builtins and the NumPy/mmengine types of
+            (``weights_only=False``); only for trusted local files. Default:
+            False (tensors, builtins and the NumPy/mmengine types of
             :mod:`mmseg_uda.utils.checkpoint_safety`).
 
     Returns:
         object: Whatever the file holds.
     """
+    if '://' in path:
+        if unsafe:
+            raise ValueError(f'{path}: --unsafe-load is for local files only')
+        return CheckpointLoader.load_checkpoint(path, map_location='cpu')
     if unsafe:
         if not osp.isfile(path):
             raise FileNotFoundError(f'checkpoint file not found: {path}')
@@ -265,6 +272,9 @@ def convert_checkpoint_file(src: str,
         raise KeyError(f'unknown converter {converter!r}; choose from '
                        f'{sorted(CONVERTERS)}')
     source = osp.basename(src)
+    # A converter killed while writing leaves its temporary file; the rerun
+    # writes the output anew.
+    remove_stale_temporaries(osp.dirname(osp.abspath(dst)))
     state_dict = unwrap_state_dict(
         load_checkpoint_file(src, unsafe=unsafe), source)
     converted, summary = CONVERTERS[converter](

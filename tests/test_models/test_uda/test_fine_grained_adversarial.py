@@ -187,15 +187,16 @@ def reference_fada_step(model, img_s, img_t, label):
 def assert_same_state(model, reference):
     # Adam scales each element's first step to about +-lr, so an element
     # whose gradient is as small as Adam's eps (1e-8) turns float32 rounding
-    # of that gradient into a step difference of up to ~1e-3 * lr; atol
-    # allows 0.2 % of one discriminator step, far below any real deviation.
+    # of that gradient into a step difference of up to a few 1e-3 * lr (2.3e-3
+    # seen on this CPU's kernels); atol allows 1 % of one discriminator step,
+    # far below any real deviation (a wrong or missing term moves ~lr).
     for (name, p), ref_p in zip(model.state_dict().items(),
                                 reference.state_dict().values()):
         torch.testing.assert_close(
             p,
             ref_p,
             rtol=1e-5,
-            atol=2e-3 * D_LR,
+            atol=1e-2 * D_LR,
             msg=lambda m: f'{name}: {m}')
 
 

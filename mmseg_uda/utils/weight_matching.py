@@ -1,0 +1,148 @@
+"""Refuse checkpoints whose weights do not fit the model; summarise loads.
+
+mmengine loads with ``strict=False`` and only logs a long warning for keys
+that do not match, so a checkpoint of another architecture given as
+``load_from`` (or to ``tools/test.py``) trains or evaluates from random
+weights. Importing ``mmseg_uda`` wraps mmengine's ``load_state_dict`` (used
+by ``load_from``, ``--resume``, ``tools/test.py``, ``load_checkpoint`` and
+``init_cfg=dict(type='Pretrained')``) so that every load prints a one-line
+summary and a load that provides fewer than :data:`MIN_MATCHED_FRACTION` of
+the model's tensors is refused, naming the checkpoint.
+"""
+import logging
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import mmengine.runner.checkpoint as mmengine_checkpoint
+from mmengine.logging import print_log
+from mmengine.model import BaseTTAModel, is_model_wrapper
+from torch import Tensor, nn
+
+from .checkpoint_safety import last_loaded_source
+
+#: A load must provide at least this fraction of the model's state-dict
+#: tensors (parameters and buffers, BN ``num_batches_tracked`` counters not
+#: counted), by name and shape. Loading an ImageNet backbone into a
+#: segmentor (heads missing) or a source-only model into a method with a
+#: discriminator (discriminator missing) provides far more than half; a
+#: checkpoint of another architecture provides (almost) nothing.
+MIN_MATCHED_FRACTION = 0.5
+
+
+class IncompatibleCheckpointError(RuntimeError):
+    """Raised when a checkpoint provides too few of the model's weights."""
+
+
+@dataclass
+class MatchSummary:
+    """How a state dict fits a module.
+
+    Attributes:
+        total (int): The module's state-dict tensors (without BN counters).
+        matched (list[str]): Keys present with the module's shape.
+        missing (list[str]): The module's keys the state dict lacks.
+        unexpected (list[str]): State-dict keys the module does not have.
+        wrong_shape (list[str]): Keys present with another shape (these
+            are not loaded, and also counted as missing).
+    """
+    total: int
+    matched: List[str] = field(default_factory=list)
+    missing: List[str] = field(default_factory=list)
+    unexpected: List[str] = field(default_factory=list)
+    wrong_shape: List[str] = field(default_factory=list)
+
+    @property
+    def fraction(self) -> float:
+        return len(self.matched) / self.total if self.total else 1.0
+
+    def line(self, source: str) -> str:
+        """The one-line summary printed for every load."""
+        text = (f'Loaded weights from {source}: {len(self.matched)} of '
+                f'{self.total} model tensors matched, {len(self.missing)} '
+                f'missing, {len(self.unexpected)} unexpected')
+        if self.wrong_shape:
+            text += (f' ({len(self.wrong_shape)} of the missing present with '
+                     'another shape)')
+        return text
+
+
+def _counted(key: str) -> bool:
+    return not key.endswith('num_batches_tracked')
+
+
+def match_state_dict(module: nn.Module,
+                     state_dict: Dict[str, Tensor]) -> MatchSummary:
+    """Compare ``state_dict`` with ``module``'s own, by key and shape.
+
+    Args:
+        module (nn.Module): The receiving module (wrappers and TTA models
+            are unwrapped, as mmengine's ``load_state_dict`` does).
+        state_dict (dict[str, Tensor]): The weights to load.
+
+    Returns:
+        MatchSummary: The comparison.
+    """
+    while is_model_wrapper(module) or isinstance(module, BaseTTAModel):
+        module = module.module
+    own = {k: v for k, v in module.state_dict().items() if _counted(k)}
+    summary = MatchSummary(total=len(own))
+    for key, value in own.items():
+        given = state_dict.get(key)
+        if given is None:
+            summary.missing.append(key)
+        elif getattr(given, 'shape', None) != value.shape:
+            summary.wrong_shape.append(key)
+            summary.missing.append(key)
+        else:
+            summary.matched.append(key)
+    summary.unexpected = [
+        k for k in state_dict if _counted(k) and k not in own
+    ]
+    return summary
+
+
+def check_state_dict(module: nn.Module,
+                     state_dict: Dict[str, Tensor],
+                     source: Optional[str] = None) -> MatchSummary:
+    """Print the load summary; refuse a state dict that does not fit.
+
+    Args:
+        module (nn.Module): The receiving module.
+        state_dict (dict[str, Tensor]): The weights to load.
+        source (str, optional): The checkpoint, for messages.
+
+    Returns:
+        MatchSummary: The comparison.
+
+    Raises:
+        IncompatibleCheckpointError: If fewer than
+            :data:`MIN_MATCHED_FRACTION` of the module's tensors match.
+    """
+    source = source or '<state dict>'
+    summary = match_state_dict(module, state_dict)
+    print_log(summary.line(source), logger='current', level=logging.INFO)
+    if summary.fraction < MIN_MATCHED_FRACTION:
+        examples = ', '.join(summary.missing[:3])
+        foreign = ', '.join(summary.unexpected[:3]) or 'none'
+        raise IncompatibleCheckpointError(
+            f'Refusing to load {source}: it provides only '
+            f'{len(summary.matched)} of the model\'s {summary.total} tensors '
+            f'(by name and shape; at least {MIN_MATCHED_FRACTION:.0%} are '
+            f'required), so it is a checkpoint of another architecture. '
+            f'Missing e.g. {examples}; its own keys e.g. {foreign}. Convert '
+            'it first (tools/model_converters/) or check the config.')
+    return summary
+
+
+_LOAD_STATE_DICT = mmengine_checkpoint.load_state_dict
+
+
+def _checked_load_state_dict(module: nn.Module,
+                             state_dict: Dict[str, Tensor],
+                             strict: bool = False,
+                             logger=None) -> None:
+    check_state_dict(module, state_dict, last_loaded_source[0])
+    _LOAD_STATE_DICT(module, state_dict, strict=strict, logger=logger)
+
+
+mmengine_checkpoint.load_state_dict = _checked_load_state_dict

@@ -1,0 +1,489 @@
+"""Training-step speed and memory of a config against a plain reference loop.
+
+Two trainers run interleaved, iteration by iteration, on the same network
+(two copies of one initialisation) and the same synthetic inputs:
+
+(a) *project*: the model's ``train_step`` as MMEngine runs it (the config's
+    data preprocessor and optimiser wrapper, AMP with ``--amp``);
+(b) *reference*: a loop written here from METHODS.md with the structure of
+    the released single-GPU loops: float32, inputs normalised on the
+    device, each domain back-propagated as soon as its losses are complete
+    (MaxSquare: source, then target; FADA: source, then the adversarial
+    term with D frozen, segmentation step, then D), ``torch.optim`` SGD with
+    a backbone group and a 10x classifier group (and Adam for FADA's D).
+
+Printed: per-iteration time (median after warm-up), images/s and peak
+memory of each, and their ratios. Peak memory is
+``torch.cuda.max_memory_allocated`` on a GPU; on the CPU it is the peak of
+the bytes of tensors saved for backward (activations, parameters excluded),
+which is what decides whether a step fits. The first step's weights of both
+trainers are compared too (the maths must agree).
+
+Supported reference loops: MaxSquare / MinEnt / image-wise weighting on
+the main head (``TargetOutputLoss`` without guidance) and FADA
+(``FineGrainedAdversarial``). Other configs are benchmarked without a
+reference.
+
+Examples::
+
+    python tools/benchmark_train.py configs/maxsquare/gta2cs.py
+    python tools/benchmark_train.py configs/fada/gta2cs.py --amp   # GPU
+    python tools/benchmark_train.py configs/fada/gta2cs.py --smoke
+"""
+import argparse
+import copy
+import logging
+import os.path as osp
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import weakref
+from typing import Callable, Dict, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.optim import build_optim_wrapper
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+from mmseg.utils import register_all_modules
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+import mmseg_uda  # noqa: E402,F401
+from mmseg_uda.utils.launch import enable_amp  # noqa: E402
+
+IGNORE = 255
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Per-iteration time, images/s and peak memory of a '
+        'config\'s training step against a plain PyTorch loop shaped like '
+        'the released one (interleaved in one run).')
+    parser.add_argument('config', help='training config')
+    parser.add_argument('--iters', type=int, default=None,
+                        help='timed iterations per trainer (default 10 on a '
+                        'GPU, 3 on the CPU, 2 with --smoke)')
+    parser.add_argument('--warmup', type=int, default=None,
+                        help='untimed iterations first (default 3 on a GPU, '
+                        '1 otherwise)')
+    parser.add_argument('--scale', type=float, default=None,
+                        help='image size factor against the config\'s '
+                        'training sizes (default 1 on a GPU, 0.25 on the '
+                        'CPU)')
+    parser.add_argument('--device', choices=['cuda', 'cpu'], default=None,
+                        help='default: cuda when available')
+    parser.add_argument('--amp', action='store_true',
+                        help='the project trainer in mixed precision '
+                        '(bfloat16 where supported); the reference stays '
+                        'float32 like the released loops')
+    parser.add_argument('--one-backward', action='store_true',
+                        help='keep both domains\' graphs until one backward '
+                        '(model.backward_per_domain=False), to see what the '
+                        'per-domain backward saves')
+    parser.add_argument('--no-reference', action='store_true',
+                        help='benchmark the project trainer only')
+    parser.add_argument('--smoke', action='store_true',
+                        help='structure check: tiny network and images, 2 '
+                        'iterations; the figures mean nothing')
+    return parser.parse_args(argv)
+
+
+# --------------------------------------------------------------- set-up --
+def train_scales(cfg: Config) -> Tuple[Tuple[int, int], Tuple[int, int]]:
+    """(w, h) of the source and target training images of ``cfg``."""
+
+    def pipeline_scale(dataset: dict) -> Optional[Tuple[int, int]]:
+        for step in dataset.get('pipeline', []):
+            if step.get('type') in ('Resize', 'PILResize') and 'scale' in step:
+                return tuple(step['scale'])
+        return None
+
+    dataset = cfg.train_dataloader.dataset
+    if dataset.get('type') == 'UDADataset':
+        source = pipeline_scale(dataset.source)
+        target = pipeline_scale(dataset.target)
+    else:
+        source = target = pipeline_scale(dataset)
+    source = source or tuple(cfg.get('source_scale', (1280, 720)))
+    target = target or tuple(cfg.get('target_scale', (1024, 512)))
+    return source, target
+
+
+def shrink_for_smoke(cfg: Config) -> None:
+    """A tiny backbone (the tests' ResNet layout) for --smoke."""
+    cfg.model.backbone.update(depth=50, stage_blocks=(1, 1, 1, 1),
+                              base_channels=8, stem_channels=8)
+    cfg.model.decode_head.in_channels = 256
+    if cfg.model.get('auxiliary_head'):
+        cfg.model.auxiliary_head.in_channels = 128
+    for term in cfg.model.get('uda_terms', []):
+        if 'discriminator' in term:
+            term.discriminator.in_channels = 256
+
+
+def synthetic_batch(scales: Tuple[Tuple[int, int], Tuple[int, int]],
+                    num_classes: int, seed: int) -> dict:
+    """One source (labelled) + one target image as the dataloader yields
+    them (uint8 CHW images, data samples)."""
+    g = torch.Generator().manual_seed(seed)
+    out = {}
+    for domain, (w, h) in zip(('source', 'target'), scales):
+        img = torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8)
+        sample = SegDataSample()
+        sample.set_metainfo(dict(img_shape=(h, w), ori_shape=(h, w)))
+        if domain == 'source':
+            label = torch.randint(0, num_classes, (1, h, w), generator=g)
+            label[:, :h // 10] = IGNORE
+            sample.gt_sem_seg = PixelData(data=label)
+        out[domain] = dict(inputs=[img], data_samples=[sample])
+    return out
+
+
+# ------------------------------------------------------------ measuring --
+class SavedTensorPeak:
+    """Peak bytes of the distinct storages saved for backward (parameters
+    excluded) while the context is open."""
+
+    def __init__(self, params: List[torch.Tensor]) -> None:
+        self._params = {p.untyped_storage().data_ptr() for p in params}
+        self._refs: Dict[int, int] = {}
+        self._sizes: Dict[int, int] = {}
+        self.current = 0
+        self.peak = 0
+
+    def _add(self, key: int, nbytes: int) -> None:
+        if self._refs.get(key, 0) == 0:
+            self._sizes[key] = nbytes
+            self.current += nbytes
+            self.peak = max(self.peak, self.current)
+        self._refs[key] = self._refs.get(key, 0) + 1
+
+    def _release(self, key: int) -> None:
+        self._refs[key] -= 1
+        if self._refs[key] == 0:
+            self.current -= self._sizes.pop(key)
+            del self._refs[key]
+
+    def _pack(self, tensor: torch.Tensor):
+        key = tensor.untyped_storage().data_ptr()
+        if key in self._params:
+            return tensor
+        self._add(key, tensor.untyped_storage().nbytes())
+        holder = _Box([tensor])
+        weakref.finalize(holder, self._release, key)
+        return holder
+
+    @staticmethod
+    def _unpack(packed):
+        return packed.items[0] if isinstance(packed, _Box) else packed
+
+    def __enter__(self) -> 'SavedTensorPeak':
+        self._hooks = torch.autograd.graph.saved_tensors_hooks(
+            self._pack, self._unpack)
+        self._hooks.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._hooks.__exit__(*exc)
+
+
+class _Box:
+    """Holds one saved tensor; its collection marks the tensor released."""
+    __slots__ = ('items', '__weakref__')
+
+    def __init__(self, items: list) -> None:
+        self.items = items
+
+
+def measure(step: Callable[[], None], device: str,
+            params: List[torch.Tensor]) -> Tuple[float, int]:
+    """Seconds and peak bytes of one call of ``step``."""
+    if device == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        start = time.perf_counter()
+        step()
+        torch.cuda.synchronize()
+        return time.perf_counter() - start, torch.cuda.max_memory_allocated()
+    with SavedTensorPeak(params) as peak:
+        start = time.perf_counter()
+        step()
+        seconds = time.perf_counter() - start
+    return seconds, peak.peak
+
+
+# ---------------------------------------------------- reference loops --
+def sce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean over pixels of sum_j -a_j log_softmax(z)_j (FADA)."""
+    return -(labels * F.log_softmax(logits, dim=1)).sum(1).mean()
+
+
+class ReferenceLoop:
+    """The released single-GPU iteration, written from METHODS.md."""
+
+    def __init__(self, model: torch.nn.Module, cfg: Config,
+                 device: str) -> None:
+        self.model = model
+        self.terms = cfg.model.get('uda_terms', [])
+        preprocessor = cfg.model.data_preprocessor
+        self.mean = torch.tensor(preprocessor.mean, device=device).view(
+            1, 3, 1, 1)
+        self.std = torch.tensor(preprocessor.std, device=device).view(
+            1, 3, 1, 1)
+        self.bgr_to_rgb = preprocessor.get('bgr_to_rgb', False)
+        self.temperature = cfg.model.get('logit_temperature', 1.0)
+        self.device = device
+        kind = self.kind(cfg)
+        if kind is None:
+            raise NotImplementedError
+        self.method = kind
+        optimizer = cfg.optim_wrapper.get('segmentor', cfg.optim_wrapper)
+        opt = optimizer.optimizer
+        heads, rest = [], []
+        for name, p in model.named_parameters():
+            if not p.requires_grad or 'uda_terms' in name:
+                continue
+            (heads if 'head' in name else rest).append(p)
+        self.sgd = torch.optim.SGD(
+            [dict(params=rest), dict(params=heads, lr=10 * opt.lr)],
+            lr=opt.lr, momentum=opt.momentum,
+            weight_decay=opt.weight_decay)
+        if kind == 'fada':
+            term = self.terms[0]
+            d_opt = cfg.optim_wrapper.discriminator.optimizer
+            self.disc = model.uda_terms[0].discriminator
+            self.adam = torch.optim.Adam(
+                self.disc.parameters(), lr=d_opt.lr,
+                betas=tuple(d_opt.get('betas', (0.9, 0.999))))
+            self.adv_weight = term.get('adv_weight', 0.001)
+            self.disc_weight = term.get('disc_weight', 0.5)
+            self.clip = term.get('clip', 0.9)
+        else:
+            loss = self.terms[0].loss
+            self.loss_type = loss.type
+            self.lam = loss.get('loss_weight', 1.0)
+            self.alpha = loss.get('iw_ratio')
+
+    @staticmethod
+    def kind(cfg: Config) -> Optional[str]:
+        """'maxsquare', 'fada' or None (no reference for this config)."""
+        terms = cfg.model.get('uda_terms', [])
+        if len(terms) != 1 or cfg.model.get('auxiliary_head'):
+            return None
+        if terms[0].type == 'FineGrainedAdversarial' and terms[0].get(
+                'class_aware', True):
+            return 'fada'
+        if (terms[0].type == 'TargetOutputLoss'
+                and not terms[0].get('guidance')
+                and terms[0].loss.type in ('MaxSquareLoss', 'EntropyLoss')):
+            return 'maxsquare'
+        return None
+
+    def normalise(self, img: torch.Tensor) -> torch.Tensor:
+        x = img.to(self.device, non_blocking=True).float()[None]
+        if self.bgr_to_rgb:
+            x = x.flip(1)
+        return (x - self.mean) / self.std
+
+    def logits(self, x: torch.Tensor):
+        feats = self.model.backbone(x)
+        out = self.model.decode_head(feats) / self.temperature
+        out = F.interpolate(out, size=x.shape[2:], mode='bilinear',
+                            align_corners=True)
+        return feats, out
+
+    def target_loss(self, logits: torch.Tensor) -> torch.Tensor:
+        p = logits.softmax(1)
+        b, c = p.shape[:2]
+        if self.loss_type == 'EntropyLoss':
+            elem = -p * torch.log(p + 1e-30)
+        else:
+            elem = p**2 / 2 if self.alpha is None else p**2
+        if self.alpha is None:
+            return -self.lam * elem.mean() if self.loss_type != \
+                'EntropyLoss' else self.lam * elem.mean()
+        pred = p.argmax(1)
+        w = []
+        for i in range(b):
+            n = torch.bincount(pred[i].flatten(), minlength=c).float()
+            w_c = 1 / torch.clamp(n**self.alpha * n.sum()**(1 - self.alpha),
+                                  min=1)
+            w.append(w_c[pred[i]])
+        w = torch.stack(w)[:, None].detach()
+        sign = 1 if self.loss_type == 'EntropyLoss' else -1
+        return sign * self.lam * (elem * w).sum() / (b * c)
+
+    def step(self, batch: dict) -> None:
+        src, tgt = batch['source'], batch['target']
+        x_s = self.normalise(src['inputs'][0])
+        y_s = src['data_samples'][0].gt_sem_seg.data.to(self.device)
+        x_t = self.normalise(tgt['inputs'][0])
+        self.sgd.zero_grad()
+        feats_s, s = self.logits(x_s)
+        F.cross_entropy(s, y_s, ignore_index=IGNORE).backward()
+        if self.method == 'maxsquare':
+            _, t = self.logits(x_t)
+            self.target_loss(t).backward()
+            self.sgd.step()
+            return
+        # FADA: adversarial term with D frozen, segmentation step, then D.
+        f_s = feats_s[3].detach()
+        a_s = F.softmax(s.detach(), 1).clamp(max=self.clip)
+        del feats_s, s
+        feats_t, t = self.logits(x_t)
+        f_t = feats_t[3]
+        a_t = F.softmax(t.detach(), 1).clamp(max=self.clip)
+        zeros = torch.zeros_like(a_t)
+        for p in self.disc.parameters():
+            p.requires_grad_(False)
+        adv = sce(self.disc(f_t, x_t.shape[2:]), torch.cat([a_t, zeros], 1))
+        (self.adv_weight * adv).backward()
+        self.sgd.step()
+        for p in self.disc.parameters():
+            p.requires_grad_(True)
+        self.adam.zero_grad()
+        d_loss = sce(self.disc(f_s, x_s.shape[2:]),
+                     torch.cat([a_s, torch.zeros_like(a_s)], 1)) + sce(
+                         self.disc(f_t.detach(), x_t.shape[2:]),
+                         torch.cat([zeros, a_t], 1))
+        (self.disc_weight * d_loss).backward()
+        self.adam.step()
+
+
+# ------------------------------------------------------------------ main --
+def git_commit() -> str:
+    try:
+        return subprocess.run(
+            ['git', 'rev-parse', '--short', 'HEAD'],
+            cwd=osp.dirname(osp.abspath(__file__)),
+            capture_output=True, text=True, timeout=10).stdout.strip() or '?'
+    except (OSError, subprocess.SubprocessError):
+        return '?'
+
+
+def machine(device: str) -> str:
+    if device == 'cuda':
+        return torch.cuda.get_device_name()
+    return f'{platform.processor() or platform.machine()} CPU, ' \
+        f'{torch.get_num_threads()} threads'
+
+
+def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
+    args = parse_args(argv)
+    register_all_modules(init_default_scope=True)
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    if device == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit('--device cuda: no CUDA device is available')
+    on_gpu = device == 'cuda'
+    iters = args.iters or (2 if args.smoke else 10 if on_gpu else 3)
+    warmup = args.warmup if args.warmup is not None else (
+        3 if on_gpu and not args.smoke else 1)
+    scale = args.scale or (1.0 if on_gpu else 0.25)
+    cfg = Config.fromfile(args.config)
+    if args.smoke:
+        shrink_for_smoke(cfg)
+        scale = args.scale or 0.05
+    if args.amp:
+        enable_amp(cfg)
+    if args.one_backward:
+        cfg.model.backward_per_domain = False
+    torch.backends.cudnn.benchmark = bool(
+        cfg.get('env_cfg', {}).get('cudnn_benchmark', False))
+    base = train_scales(cfg)
+    scales = tuple((max(32, round(w * scale)), max(32, round(h * scale)))
+                   for w, h in base)
+    num_classes = cfg.model.decode_head.num_classes
+
+    # mmengine logs every parameter's init and paramwise option at INFO.
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
+    torch.manual_seed(0)
+    project = MODELS.build(cfg.model)
+    project.to(device).train()
+    use_reference = not args.no_reference and ReferenceLoop.kind(cfg)
+    reference = None
+    if use_reference:
+        reference = ReferenceLoop(copy.deepcopy(project), cfg, device)
+    elif not args.no_reference:
+        print('benchmark_train: no reference loop for this config '
+              '(MaxSquare-family main-head terms and FADA only); project '
+              'trainer only')
+    wrapper = build_optim_wrapper(project, cfg.optim_wrapper)
+    batches = [synthetic_batch(scales, num_classes, seed)
+               for seed in range(warmup + iters)]
+
+    def project_step(batch):
+        return lambda: project.train_step(batch, wrapper)
+
+    def reference_step(batch):
+        return lambda: reference.step(batch)
+
+    trainers = {'project': (project_step, list(project.parameters()))}
+    if reference is not None:
+        trainers['reference'] = (reference_step,
+                                 list(reference.model.parameters()))
+    times: Dict[str, List[float]] = {k: [] for k in trainers}
+    peaks: Dict[str, int] = {k: 0 for k in trainers}
+    first_step_diff = None
+    for i, batch in enumerate(batches):
+        for name, (make_step, params) in trainers.items():
+            seconds, peak = measure(make_step(batch), device, params)
+            if i >= warmup:
+                times[name].append(seconds)
+            peaks[name] = max(peaks[name], peak)
+        if i == 0 and reference is not None:
+            first_step_diff = max(
+                (a.detach() - b.detach()).abs().max().item()
+                for a, b in zip(project.state_dict().values(),
+                                reference.model.state_dict().values())
+                if a.is_floating_point())
+
+    precision = 'bf16/fp16 autocast' if args.amp else 'fp32'
+    print(f'benchmark_train: {args.config} on {device} ({machine(device)}), '
+          f'torch {torch.__version__}, commit {git_commit()}, '
+          f'{time.strftime("%Y-%m-%d")}')
+    print(f'  source {scales[0][0]}x{scales[0][1]}, target '
+          f'{scales[1][0]}x{scales[1][1]}, batch 1+1, project {precision}, '
+          f'{iters} timed iterations after {warmup} warm-up'
+          + (', one backward' if args.one_backward else '')
+          + (' [SMOKE: tiny network, figures mean nothing]'
+             if args.smoke else ''))
+    memory = 'peak allocated' if on_gpu else 'peak saved-for-backward'
+    results: Dict[str, float] = {}
+    print(f'  {"":24s}{"project":>14s}{"reference":>14s}{"ratio":>10s}')
+    median = {k: statistics.median(v) for k, v in times.items()}
+    rows = [
+        ('iteration time (s)', median, '{:.4f}'),
+        ('images/s', {k: 2 / v for k, v in median.items()}, '{:.2f}'),
+        (f'{memory} (GiB)', {k: v / 2**30 for k, v in peaks.items()},
+         '{:.3f}'),
+    ]
+    for label, values, fmt in rows:
+        ref = values.get('reference')
+        ratio = ''
+        if ref:
+            ratio = f'{values["project"] / ref:.3f}x'
+        print(f'  {label:24s}{fmt.format(values["project"]):>14s}'
+              f'{fmt.format(ref) if ref else "-":>14s}{ratio:>10s}')
+    results['project_time'] = median['project']
+    results['project_peak_bytes'] = peaks['project']
+    if reference is not None:
+        results['reference_time'] = median['reference']
+        results['reference_peak_bytes'] = peaks['reference']
+        results['speedup'] = median['reference'] / median['project']
+        results['memory_ratio'] = peaks['project'] / peaks['reference']
+        results['first_step_max_abs_diff'] = first_step_diff
+        print(f'  speed-up (reference time / project time): '
+              f'{results["speedup"]:.2f}x; memory ratio (project / '
+              f'reference): {results["memory_ratio"]:.3f}')
+        print('  weights after the first step: max |project - reference| = '
+              f'{first_step_diff:.3g}')
+    return results
+
+
+if __name__ == '__main__':
+    main()
