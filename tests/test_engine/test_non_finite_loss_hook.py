@@ -73,11 +73,26 @@ class StateRecorder(Hook):
             outputs=dict(outputs))
 
 
+class SourceFirstToy(BNToy):
+    """Back-propagates ``loss_a`` during the forward pass, as
+    UDAEncoderDecoder's ``backward_per_domain`` does with the source
+    losses."""
+
+    def forward(self, inputs, targets=None, mode='tensor'):
+        losses = super().forward(inputs, targets, mode)
+        if mode != 'loss':
+            return losses
+        total, _ = self.parse_losses(dict(loss_a=losses['loss_a']))
+        total.backward(retain_graph=True)  # loss_b shares the graph
+        losses['loss_a'] = losses['loss_a'].detach()
+        return losses
+
+
 def make_runner(work_dir, nan_at=(), lr=0.01, max_iters=6, hook=None,
-                optim_wrapper=None, resume=False):
+                optim_wrapper=None, resume=False, model=None):
     # batch 2, no shuffling: iteration n (1-based) sees samples 2n-2, 2n-1
     return Runner(
-        model=BNToy(),
+        model=model or BNToy(),
         work_dir=str(work_dir),
         train_dataloader=dict(
             dataset=ToyData(nan_at),
@@ -142,6 +157,34 @@ def test_huge_learning_rate_keeps_the_last_finite_checkpoint(tmp_path):
     # every checkpoint holds finite weights, up to the one before the stop
     assert all(saved.values())
     assert max(saved) == stopped - 1
+
+
+class GradRecorder(Hook):
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.grads = {}
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        self.grads[runner.iter + 1] = [
+            None if p.grad is None else p.grad.clone()
+            for p in runner.model.parameters()
+        ]
+
+
+def test_skip_clears_gradients_of_an_earlier_backward(tmp_path):
+    hook = NonFiniteLossHook(action='skip')
+    runner = make_runner(tmp_path, nan_at=[4], hook=hook,
+                         model=SourceFirstToy())
+    recorder, grads = StateRecorder(), GradRecorder()
+    runner.register_hook(recorder)
+    runner.register_hook(grads)
+    runner.train()
+    assert hook.skipped == 1  # checked twice in the step, counted once
+    assert_same(recorder.states[3]['model'], recorder.states[2]['model'])
+    # loss_a's gradient of the skipped step does not leak into the next
+    assert all(g is None or not g.any() for g in grads.grads[3])
 
 
 class SetWeightToInf(Hook):

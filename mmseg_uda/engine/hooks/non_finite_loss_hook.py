@@ -72,6 +72,11 @@ class NonFiniteLossHook(Hook):
       ``AmpOptimWrapper``, mmseg_uda's ``MultiOptimWrapper``), which then
       backpropagates and steps only if the loss was finite.
 
+    A segmentor that back-propagates its source losses during the forward
+    pass (``backward_per_domain``) calls ``parse_losses`` for them first,
+    so a non-finite source loss is caught before that backward; a step is
+    counted once however often it is checked.
+
     Under DDP the check is all-reduced, so a non-finite loss on one rank
     stops or skips the step on every rank (no rank waits in a backward that
     the others never start); the message names each rank's terms.
@@ -81,7 +86,8 @@ class NonFiniteLossHook(Hook):
     this step's backward pass: the weights stay those of the previous step
     and no checkpoint of this step is written, so the work dir's last
     checkpoint is the last one of finite weights. ``action='skip'`` leaves
-    the step out: no backward, no optimiser step, and the model's buffers
+    the step out: no optimiser step, gradients zeroed (under DDP after a
+    zero backward pass that completes DDP's reduction), and the model's buffers
     (BN running statistics, updated by the forward pass) restored to their
     values before the step (they are copied before every step, the cost of
     this mode); the skipped step's non-finite values are dropped from the
@@ -175,9 +181,12 @@ class NonFiniteLossHook(Hook):
 
         def update_params_unless_skipped(loss: Tensor, *args, **kwargs):
             if not self._skip_pending:
+                if self.consecutive:  # a finite step ends a series
+                    self.consecutive = 0
+                    self._save_counters()
                 return update_params(loss, *args, **kwargs)
             self._skip_pending = False
-            self._restore_buffers()
+            self._finish_skipped_step()
             return None
 
         return update_params_unless_skipped
@@ -198,9 +207,9 @@ class NonFiniteLossHook(Hook):
         terms['loss'] = loss
         flags = [~torch.isfinite(v.detach()).all() for v in terms.values()]
         if not _any_on_any_rank(flags):
-            if self.consecutive:
-                self.consecutive = 0
-                self._save_counters()
+            return
+        if self._skip_pending:  # already counted in this step
+            self._drop_non_finite(log_vars)
             return
         local = {
             key: float(value.detach().float().mean())
@@ -233,13 +242,17 @@ class NonFiniteLossHook(Hook):
             'non_finite_loss',
             dict(skipped=self.skipped, consecutive=self.consecutive))
 
+    @staticmethod
+    def _drop_non_finite(log_vars: dict) -> None:
+        for key in [k for k, v in log_vars.items()
+                    if isinstance(v, Tensor) and not torch.isfinite(v).all()]:
+            del log_vars[key]  # keep the logged window averages finite
+
     def _skip(self, log_vars: dict, detail: str) -> None:
         self._skip_pending = True
         self.skipped += 1
         self._save_counters()
-        for key in [k for k, v in log_vars.items()
-                    if isinstance(v, Tensor) and not torch.isfinite(v).all()]:
-            del log_vars[key]  # keep the logged window averages finite
+        self._drop_non_finite(log_vars)
         print_log(
             f'Non-finite loss at iteration {self._iteration}: {detail}; '
             f'step skipped (no update, buffers restored; {self.consecutive} '
@@ -282,13 +295,23 @@ class NonFiniteLossHook(Hook):
                 for b in unwrap_model(runner.model).buffers()
             ]
 
-    def _restore_buffers(self) -> None:
-        if self._buffers is None:
-            return
+    def _finish_skipped_step(self) -> None:
+        """Leave no trace of the skipped step: gradients (a segmentor may
+        have back-propagated its source losses during the forward pass) and
+        buffers."""
         model: nn.Module = unwrap_model(self._runner.model)
-        with torch.no_grad():
-            for buf, saved in zip(model.buffers(), self._buffers):
-                buf.copy_(saved)
+        params = [p for p in model.parameters() if p.requires_grad]
+        if get_world_size() > 1 and params:
+            # DDP expects a backward pass after every training forward; a
+            # zero one (exactly zero gradients, also through non-finite
+            # weights) completes its gradient reduction so the next step
+            # starts clean.
+            (torch.stack([p.sum() for p in params]).sum() * 0.0).backward()
+        self._runner.optim_wrapper.zero_grad()
+        if self._buffers is not None:
+            with torch.no_grad():
+                for buf, saved in zip(model.buffers(), self._buffers):
+                    buf.copy_(saved)
 
     def after_train_iter(self,
                          runner,
