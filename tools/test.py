@@ -12,6 +12,7 @@ import mmseg_uda  # noqa: E402,F401  (registers components, safe loading)
 from mmseg_uda.evaluation import tta_pipeline_from_test_pipeline  # noqa: E402
 from mmseg_uda.evaluation.prediction_export import SUFFIXES  # noqa: E402
 from mmseg_uda.utils.atomic_write import atomic_write_bytes  # noqa: E402
+from mmseg_uda.utils.config_keys import warn_unread_config_keys  # noqa: E402
 from mmseg_uda.utils.launch import (check_checkpoint_arg,  # noqa: E402
                                     init_cpu_distributed, set_local_rank,
                                     set_work_dir)
@@ -147,6 +148,7 @@ def main() -> None:
     ]
     init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
+    warn_unread_config_keys(cfg)
     metrics = runner.test()
     if args.save_metrics and runner.rank == 0:
         atomic_write_bytes(

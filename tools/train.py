@@ -8,6 +8,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmseg_uda  # noqa: E402,F401  (registers components, safe loading)
+from mmseg_uda.utils.config_keys import warn_unread_config_keys  # noqa: E402
 from mmseg_uda.utils.launch import (configure_resume, enable_amp,  # noqa
                                     init_cpu_distributed, set_local_rank,
                                     set_work_dir)
@@ -53,6 +54,7 @@ def main() -> None:
     configure_resume(cfg, args.resume)
     init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
+    warn_unread_config_keys(cfg)
     runner.train()
 
 

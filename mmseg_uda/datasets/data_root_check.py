@@ -128,7 +128,9 @@ class ConvertedLabelsMixin:
     """Check folders and converted labels when a seg dataset is loaded.
 
     Put it before :class:`mmseg.datasets.BaseSegDataset` (or a subclass) in
-    the bases and name the converter in ``converter_script``.
+    the bases and name the converter in ``converter_script``. Every sample
+    also carries ``num_classes`` (the number of ``metainfo['classes']``),
+    against which ``CheckedLoadAnnotations`` checks the label values.
 
     Args:
         require_labels (bool): Whether every image must have its converted
@@ -163,3 +165,18 @@ class ConvertedLabelsMixin:
         check_data_list(data_list, img_dir, self.img_suffix, owner, command,
                         self.require_labels)
         return data_list
+
+    def get_data_info(self, idx: int) -> dict:
+        """The base class's data info plus ``num_classes``.
+
+        Args:
+            idx (int): Sample index.
+
+        Returns:
+            dict: Data info with ``num_classes`` (the number of classes the
+            labels may hold, besides the ignore index).
+        """
+        info = super().get_data_info(idx)
+        # _metainfo: the metainfo property deep-copies it for every sample.
+        info['num_classes'] = len(self._metainfo['classes'])
+        return info

@@ -1,10 +1,15 @@
 """Worker of test_ddp_training.py, started by ``torch.distributed.run``.
 
 Builds the runner exactly as tools/train.py does (launcher 'pytorch', gloo
-on the CPU), trains, and saves this rank's parameters before and after
-training so the test can compare ranks.
+on the CPU), trains, and saves this rank's parameters and buffers before
+and after training (and after every iteration, and the buffers of the last
+iteration just before the ranks average them) so the test can compare
+ranks.
 
-Usage: ddp_worker.py CONFIG WORK_DIR [key=value ...]
+Usage: ddp_worker.py CONFIG WORK_DIR [key=value ...] [nan_at=RANK:ITER]
+
+``nan_at=1:2`` makes rank 1's first loss term NaN in iteration 2
+(1-based).
 """
 import os.path as osp
 import sys
@@ -19,34 +24,89 @@ import mmseg_uda  # noqa: E402,F401
 from mmseg_uda.utils.launch import init_cpu_distributed  # noqa: E402
 
 
+def _params(runner):
+    return {
+        name: p.detach().clone()
+        for name, p in runner.model.module.named_parameters()
+    }
+
+
+def _buffers(runner):
+    return {
+        name: b.detach().clone()
+        for name, b in runner.model.module.named_buffers()
+    }
+
+
 class ParamSnapshotHook(Hook):
-    """Saves this rank's parameters at the start and end of training."""
+    """Saves this rank's parameters and buffers at the start and end of
+    training and after every iteration."""
 
     def __init__(self, out_dir: str) -> None:
         self.out_dir = out_dir
-
-    def _params(self, runner):
-        return {
-            name: p.detach().clone()
-            for name, p in runner.model.module.named_parameters()
-        }
+        self.per_iter = {}
 
     def before_train(self, runner) -> None:
-        self.start = self._params(runner)
+        self.start = _params(runner)
+        self.start_buffers = _buffers(runner)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        self.per_iter[runner.iter + 1] = dict(params=_params(runner),
+                                              buffers=_buffers(runner))
 
     def after_train(self, runner) -> None:
         torch.save(
-            dict(start=self.start, end=self._params(runner),
+            dict(start=self.start, end=_params(runner),
+                 start_buffers=self.start_buffers,
+                 end_buffers=_buffers(runner), per_iter=self.per_iter,
+                 unsynced_buffers=getattr(runner, 'unsynced_buffers', None),
                  wrapper=type(runner.model).__name__),
             osp.join(self.out_dir, f'rank{runner.rank}.pt'))
+
+
+class UnsyncedBufferHook(Hook):
+    """Keeps the last iteration's buffers as they are before
+    AverageBuffersHook (priority 'LOW' = 70) averages them."""
+
+    priority = 65
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        if runner.iter + 1 == runner.max_iters:
+            runner.unsynced_buffers = _buffers(runner)
+
+
+class NaNInjectionHook(Hook):
+    """Makes one rank's first loss term NaN in one iteration."""
+
+    def __init__(self, rank: int, iteration: int) -> None:
+        self.rank, self.iteration = rank, iteration
+
+    def before_train(self, runner) -> None:
+        model = runner.model.module
+        loss = model.loss
+
+        def loss_with_nan(*args, **kwargs):
+            losses = loss(*args, **kwargs)
+            if (runner.rank == self.rank
+                    and runner.iter + 1 == self.iteration):
+                key = next(k for k in losses if 'loss' in k)
+                losses[key] = losses[key] * float('nan')
+            return losses
+
+        model.loss = loss_with_nan
 
 
 def main() -> None:
     config, work_dir, *options = sys.argv[1:]
     cfg = Config.fromfile(config)
-    overrides = {}
+    overrides, nan_at = {}, None
     for option in options:  # the same syntax as --cfg-options
         key, value = option.split('=', 1)
+        if key == 'nan_at':
+            nan_at = [int(v) for v in value.split(':')]
+            continue
         overrides[key] = DictAction._parse_iterable(value)
     cfg.merge_from_dict(overrides)
     cfg.work_dir = work_dir
@@ -54,6 +114,9 @@ def main() -> None:
     init_cpu_distributed('pytorch')
     runner = Runner.from_cfg(cfg)
     runner.register_hook(ParamSnapshotHook(work_dir), priority='LOWEST')
+    runner.register_hook(UnsyncedBufferHook())
+    if nan_at is not None:
+        runner.register_hook(NaNInjectionHook(*nan_at))
     runner.train()
 
 

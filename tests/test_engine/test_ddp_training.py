@@ -1,7 +1,9 @@
 """Two-process CPU (gloo) DDP training through mmengine's default wrapper
 path: the ranks must end with identical parameters that differ from the
 start (the UDA step must not depend on a custom train_step, which
-MMDistributedDataParallel never calls)."""
+MMDistributedDataParallel never calls), and with identical buffers (BN
+running statistics, averaged by AverageBuffersHook before the save); a NaN
+loss on one rank skips the step on both."""
 import os
 import os.path as osp
 import socket
@@ -19,7 +21,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_ddp(config, work_dir, options, nproc=2):
+def run_ddp(config, work_dir, options, nproc=2, output=None):
     cmd = [
         sys.executable, '-m', 'torch.distributed.run',
         f'--nproc_per_node={nproc}', f'--master_port={free_port()}',
@@ -30,6 +32,8 @@ def run_ddp(config, work_dir, options, nproc=2):
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    if output is not None:
+        output.append(proc.stdout + proc.stderr)
     return [torch.load(work_dir / f'rank{r}.pt') for r in range(nproc)]
 
 
@@ -50,3 +54,55 @@ def test_maxsquare_ddp_two_cpu_processes(demo_data, tmp_path):
     trainable = [n for n in end if 'aspp_convs.2' not in n
                  and 'aspp_convs.3' not in n and 'backbone.bn1' not in n]
     assert set(moved) == set(trainable)
+    check_buffers(ranks, tmp_path / 'iter_3.pth')
+
+
+def check_buffers(ranks, checkpoint):
+    """Ranks' BN statistics differed before the averaging, are their mean
+    after it, on both ranks and in the saved checkpoint."""
+    unsynced = [r['unsynced_buffers'] for r in ranks]
+    end = ranks[0]['end_buffers']
+    differed = [n for n in end
+                if not torch.equal(unsynced[0][n], unsynced[1][n])]
+    assert any('running_mean' in n for n in differed)
+    saved = torch.load(checkpoint, map_location='cpu',
+                       weights_only=False)['state_dict']
+    for name in end:
+        torch.testing.assert_close(ranks[1]['end_buffers'][name], end[name],
+                                   rtol=0, atol=0, msg=name)
+        if name in saved:  # not the non-persistent normalisation buffers
+            torch.testing.assert_close(saved[name], end[name], rtol=0,
+                                       atol=0, msg=name)
+        else:
+            assert name.startswith('data_preprocessor.'), name
+        if end[name].is_floating_point():
+            mean = (unsynced[0][name] + unsynced[1][name]) / 2
+            torch.testing.assert_close(end[name], mean, msg=name)
+        else:  # num_batches_tracked: equal anyway, taken from rank 0
+            assert torch.equal(unsynced[1][name], unsynced[0][name])
+            assert torch.equal(end[name], unsynced[0][name])
+
+
+def test_nan_on_one_rank_skips_the_step_on_both(demo_data, tmp_path):
+    options = demo_data.options('maxsquare') + [
+        'train_cfg.max_iters=3', 'train_cfg.val_interval=100',
+        'param_scheduler.0.end=100',  # lr > 0 in iteration 3
+        'custom_hooks.1.action=skip', 'nan_at=1:2'
+    ]
+    output = []
+    ranks = run_ddp('configs/demo/maxsquare.py', tmp_path, options,
+                    output=output)
+    for rank in ranks:
+        per_iter = rank['per_iter']
+        for kind in ('params', 'buffers'):
+            for name, value in per_iter[2][kind].items():
+                # iteration 2 changed nothing, on either rank
+                assert torch.equal(value, per_iter[1][kind][name]), name
+        # and training went on (no rank left waiting in a collective)
+        head = 'decode_head.aspp_convs.0.weight'
+        assert not torch.equal(per_iter[3]['params'][head],
+                               per_iter[2]['params'][head])
+    for name, value in ranks[0]['end'].items():
+        assert torch.equal(ranks[1]['end'][name], value), name
+    assert 'step skipped' in output[0] and 'rank 1: ' in output[0]
+    check_buffers(ranks, tmp_path / 'iter_3.pth')

@@ -20,6 +20,7 @@ from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
+from ...datasets.transforms.checked_load_annotations import check_label_values
 from ..prediction_export import (check_format, prediction_path, value_table,
                                  write_prediction, write_sidecar)
 from ..runtime_info_keys import CHECKPOINT_INFO_KEY, PER_CLASS_IOU_KEY
@@ -274,6 +275,7 @@ class UDAIoUMetric(IoUMetric):
             if not self.format_only:
                 measurement = self._measure(data_sample)
                 self._check_sample(data_sample, measurement)
+                self._check_label_values(data_sample)
                 label = data_sample['gt_sem_seg']['data'].squeeze(0).to(
                     pred_label)
                 self.results.append(
@@ -368,6 +370,19 @@ class UDAIoUMetric(IoUMetric):
         if not self._sidecar_written and is_main_process():
             write_sidecar(self.output_dir, self.output_format, classes, table)
             self._sidecar_written = True
+
+    def _check_label_values(self, data_sample: dict) -> None:
+        """Refuse label values outside the classes: they would silently
+        change the IoUs (whatever loaded the label)."""
+        label = data_sample['gt_sem_seg']['data']
+        num_classes = len(self.dataset_meta['classes'])
+        bad = ((label >= num_classes) & (label != self.ignore_index)) | (
+            label < 0)
+        if bool(bad.any()):
+            where = (data_sample.get('seg_map_path')
+                     or data_sample.get('img_path', '<unknown label>'))
+            check_label_values(label.cpu().numpy(), num_classes,
+                               self.ignore_index, where)
 
     def intersect_and_union(self, pred_label: torch.Tensor,
                             label: torch.Tensor, num_classes: int,
