@@ -25,6 +25,8 @@ KNOWN_KEYS: FrozenSet[str] = frozenset({
     'custom_imports', 'cfg',
     # tools/test.py --tta
     'tta_model', 'tta_pipeline',
+    # tools/generate_pseudo_labels.py (the depth method's refinement)
+    'pseudo_label_refinement',
 })
 
 

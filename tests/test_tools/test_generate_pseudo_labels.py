@@ -58,7 +58,10 @@ def argv(demo_data, ckpt, out):
 def expected_logits(model, img_path):
     """The model's logits at full size from a test-scale input, by hand."""
     img = cv2.imread(img_path)  # BGR, as mmcv loads it
-    small = mmcv.imresize(img, TEST_SCALE)  # what Resize(keep_ratio=False)
+    # what Resize(keep_ratio=False, backend='pillow', interpolation='bicubic')
+    # of the FADA test pipeline does
+    small = mmcv.imresize(img, TEST_SCALE, interpolation='bicubic',
+                          backend='pillow')
     rgb = torch.from_numpy(small[..., ::-1].copy()).permute(2, 0, 1).float()
     mean = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
     std = torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1)

@@ -168,8 +168,8 @@ class UDAEncoderDecoder(EncoderDecoder):
             k: [x.detach() for x in v] if isinstance(v, list) else v.detach()
             for k, v in losses.items()
         }
-        if dist.is_available() and dist.is_initialized() and \
-                dist.get_world_size() > 1:
+        # (DDP keeps this bookkeeping with a single process too.)
+        if dist.is_available() and dist.is_initialized():
             # DDP all-reduces a parameter's gradient when the final backward
             # reaches it; parameters trained by the source losses alone
             # (FADA's classifier, a depth head) would be skipped (or make
