@@ -1,0 +1,3 @@
+from .category_anchor_hook import CategoryAnchorHook
+
+__all__ = ['CategoryAnchorHook']

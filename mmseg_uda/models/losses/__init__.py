@@ -1,3 +1,4 @@
+from .anchor_distance_loss import AnchorDistanceLoss
 from .entropy_loss import EntropyLoss
 from .image_wise_weights import (image_wise_class_weights,
                                  image_wise_weighted_sum)
@@ -11,3 +12,4 @@ __all__ = [
     'image_wise_class_weights', 'image_wise_weighted_sum'
 ]
 __all__ += ['SoftLabelCrossEntropyLoss', 'soft_label_cross_entropy']
+__all__ += ['AnchorDistanceLoss']
