@@ -33,7 +33,7 @@ StateDict = Dict[str, Tensor]
 _BN = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
 # (released pattern, our replacement); BN groups keep their suffix.
 HEAD_RULES = [
-    (rf'^aspp\.aspp([1-4])\.atrous_conv\.weight$',
+    (r'^aspp\.aspp([1-4])\.atrous_conv\.weight$',
      lambda m: f'aspp_convs.{int(m[1]) - 1}.conv.weight'),
     (rf'^aspp\.aspp([1-4])\.bn\.{_BN}$',
      lambda m: f'aspp_convs.{int(m[1]) - 1}.bn.{m[2]}'),
