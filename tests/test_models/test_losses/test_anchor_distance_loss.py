@@ -3,7 +3,6 @@ METHODS.md sec. 6.1: values, the rescale loop, both gradient modes, the
 paper's L2 form, and no NaN without a valid pair."""
 import pytest
 import torch
-import torch.nn.functional as F
 
 from mmseg_uda.models.losses import AnchorDistanceLoss
 
