@@ -16,16 +16,19 @@ METHOD_CONFIGS = sorted(
     for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
     if '/_base_/' not in p and '/demo/' not in p)
 # Configs that train an iteration here: every GTA5 -> Cityscapes one (the
-# self-distillation stage needs pseudo-labels and is tested with its tool)
+# self-distillation stage needs pseudo-labels and is tested with its tool;
+# CAG stages 2 and 3 only change stage 1's stage number and load_from)
 # and one per method of the other tasks' layouts.
 TRAINED = [
     c for c in METHOD_CONFIGS
     if osp.basename(c).startswith('gta2cs') and 'self_distill' not in c
+    and not c.endswith(('_stage2.py', '_stage3.py'))  # = stage 1's step
 ] + [
     'configs/source_only/synthia2cs.py', 'configs/maxsquare/synthia2cs.py',
     'configs/maxsquare/synthia2cs_iw_multi.py', 'configs/fada/synthia2cs.py',
     'configs/source_only/cs2nthu_taipei.py',
-    'configs/maxsquare/cs2nthu_iw_tokyo.py', 'configs/fada/cs2nthu_rio.py'
+    'configs/maxsquare/cs2nthu_iw_tokyo.py', 'configs/fada/cs2nthu_rio.py',
+    'configs/cag/synthia2cs_stage1.py'
 ] + [  # every depth adaptation config (self-training: tests/test_tools)
     c for c in METHOD_CONFIGS
     if c.startswith('configs/depth/') and 'self_training' not in c
@@ -89,7 +92,10 @@ def shrink(cfg, data):
     """The demo's shrink (tiny backbone) and the generated data's roots."""
     cfg.model.backbone.update(depth=50, stage_blocks=(1, 1, 1, 1),
                               base_channels=8, stem_channels=8)
-    cfg.model.decode_head.in_channels = 256
+    if cfg.model.decode_head.type == 'DeepLabV3PlusHead':  # layer1, layer4
+        cfg.model.decode_head.update(in_channels=(32, 256), channels=32)
+    else:
+        cfg.model.decode_head.in_channels = 256
     if cfg.model.get('auxiliary_head'):
         cfg.model.auxiliary_head.in_channels = 128
     for term in cfg.model.get('uda_terms', []):
@@ -104,8 +110,19 @@ def shrink(cfg, data):
                 discriminator=dict(type='FullyConvDiscriminator',
                                    in_channels=term.num_classes,
                                    channels=(4, 4, 4, 4)))
-        elif 'discriminator' in term:  # on the layer4 feature
-            term.discriminator.in_channels = 256
+        elif 'discriminator' in term and term.type != 'OutputAdversarial':
+            term.discriminator.in_channels = 256  # on the layer4 feature
+        if term.type == 'CategoryAnchorGuided':  # head feature or layer4
+            term.feature_dim = 32 if term.get('feature') == 'head' else 256
+    for hook in cfg.get('custom_hooks', []):
+        if hook.type == 'CategoryAnchorHook':  # no predecessor here
+            hook.update(check_predecessor=False, max_batches=1,
+                        missing_anchors='zero')
+            hook.anchor_dataloader.update(batch_size=1, num_workers=0)
+            for dataset in datasets(hook):
+                dataset.data_root = data.roots[dataset.type]
+    # V3+ image pooling BN needs 2 images in train mode
+    cfg.train_dataloader.batch_size = min(cfg.train_dataloader.batch_size, 2)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].update(num_workers=0, persistent_workers=False)
         for dataset in datasets(cfg[loader]):

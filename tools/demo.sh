@@ -40,7 +40,7 @@ run() {  # run NAME: train configs/demo/NAME.py on 1 process, then test it
         --work-dir "$WORK/$name" --save-metrics "$WORK/$name/test_metrics.json"
 }
 
-RUNS=${DEMO_RUNS:-source_only source_only_more_iters maxsquare maxsquare_iw}
+RUNS=${DEMO_RUNS:-source_only source_only_more_iters maxsquare maxsquare_iw cag_warmup cag_stage1}
 for name in $RUNS; do
     run "$name"
 done

@@ -1,7 +1,5 @@
+from .channel_mean_regression_head import ChannelMeanRegressionHead
 from .deeplabv2_head import DeepLabV2Head
+from .deeplabv3plus_head import DeepLabV3PlusHead
 
-__all__ = ['DeepLabV2Head']
-from .channel_mean_regression_head import \
-    ChannelMeanRegressionHead  # noqa: E402
-
-__all__ += ['ChannelMeanRegressionHead']
+__all__ = ['ChannelMeanRegressionHead', 'DeepLabV2Head', 'DeepLabV3PlusHead']

@@ -1,3 +1,7 @@
+from .anchor_distance_loss import AnchorDistanceLoss
+from .berhu_loss import BerHuLoss, berhu_loss
+from .class_weighted_cross_entropy import (ClassWeightedCrossEntropyLoss,
+                                           class_weights_from_stats)
 from .entropy_loss import EntropyLoss
 from .image_wise_weights import (image_wise_class_weights,
                                  image_wise_weighted_sum)
@@ -7,15 +11,9 @@ from .soft_label_cross_entropy import (SoftLabelCrossEntropyLoss,
                                        soft_label_cross_entropy)
 
 __all__ = [
+    'AnchorDistanceLoss', 'BerHuLoss', 'ClassWeightedCrossEntropyLoss',
     'EntropyLoss', 'MaxSquareLoss', 'SelfGuidanceLoss',
-    'image_wise_class_weights', 'image_wise_weighted_sum'
-]
-__all__ += ['SoftLabelCrossEntropyLoss', 'soft_label_cross_entropy']
-from .berhu_loss import BerHuLoss, berhu_loss  # noqa: E402
-from .class_weighted_cross_entropy import (  # noqa: E402
-    ClassWeightedCrossEntropyLoss, class_weights_from_stats)
-
-__all__ += [
-    'BerHuLoss', 'berhu_loss', 'ClassWeightedCrossEntropyLoss',
-    'class_weights_from_stats'
+    'SoftLabelCrossEntropyLoss', 'berhu_loss', 'class_weights_from_stats',
+    'image_wise_class_weights', 'image_wise_weighted_sum',
+    'soft_label_cross_entropy'
 ]

@@ -36,7 +36,9 @@ class UDAEncoderDecoder(EncoderDecoder):
     graph can be released before the target's is built. Terms
     owning extra networks (discriminators) hold them as submodules, so they
     are saved, synchronised by DDP and can get their own optimiser through
-    :class:`MultiOptimWrapperConstructor`. A single-domain training batch
+    :class:`MultiOptimWrapperConstructor`. A term with ``attach(segmentor)``
+    gets it called once after construction (to copy the network, as CAG's
+    frozen prediction model). A single-domain training batch
     (a plain tensor) is trained with the source losses only, which is what
     source-only and self-training configs use.
 
@@ -74,6 +76,11 @@ class UDAEncoderDecoder(EncoderDecoder):
         self.backward_per_domain = backward_per_domain
         self.uda_terms = nn.ModuleList(
             [MODELS.build(term) for term in uda_terms])
+        for term in self.uda_terms:
+            # A term that needs a copy of the network (CAG's frozen
+            # prediction model) builds it here, before any weights load.
+            if hasattr(term, 'attach'):
+                term.attach(self)
 
     def forward_domain(
             self,
@@ -90,13 +97,19 @@ class UDAEncoderDecoder(EncoderDecoder):
             DomainOutputs: Features and head logits.
         """
         feats = self.extract_feat(inputs)
-        logits = {'main': self.decode_head(feats)}
+        head_feature = None
+        if getattr(self.decode_head, 'exposes_feature', False):
+            # The classifier's input (e.g. CAG's anchor space), kept.
+            head_feature = self.decode_head._forward_feature(feats)
+            logits = {'main': self.decode_head.cls_seg(head_feature)}
+        else:
+            logits = {'main': self.decode_head(feats)}
         if self.with_auxiliary_head:
             logits['low'] = self.auxiliary_head(feats)
         if self.logit_temperature != 1.0:
             logits = {k: v / self.logit_temperature for k, v in logits.items()}
         return DomainOutputs(inputs, feats, logits, self.align_corners,
-                             data_samples)
+                             data_samples, head_feature)
 
     def source_losses(self, source: DomainOutputs,
                       data_samples: SampleList) -> Dict[str, Tensor]:

@@ -1,9 +1,11 @@
+from .category_anchor_guided import CategoryAnchorGuided
+from .depth_distribution import DepthDistribution
 from .domain_outputs import DomainOutputs
 from .fine_grained_adversarial import FineGrainedAdversarial
+from .output_adversarial import OutputAdversarial
 from .target_output_loss import TargetOutputLoss
 
-__all__ = ['DomainOutputs', 'TargetOutputLoss']
-__all__ += ['FineGrainedAdversarial']
-from .depth_distribution import DepthDistribution  # noqa: E402
-
-__all__ += ['DepthDistribution']
+__all__ = [
+    'CategoryAnchorGuided', 'DepthDistribution', 'DomainOutputs',
+    'FineGrainedAdversarial', 'OutputAdversarial', 'TargetOutputLoss'
+]

@@ -24,6 +24,9 @@ class DomainOutputs:
         data_samples (list[SegDataSample], optional): The batch's data
             samples (ground truth and extra fields such as depth for the
             source; metainfo only for the target). Defaults to None.
+        head_feature (Tensor, optional): The decode head's pre-classifier
+            feature, shape (B, D, h, w), for heads with
+            ``exposes_feature = True``. Defaults to None.
     """
 
     def __init__(self,
@@ -31,8 +34,10 @@ class DomainOutputs:
                  feats: Tuple[Tensor, ...],
                  logits: Dict[str, Tensor],
                  align_corners: bool,
-                 data_samples: Optional[SampleList] = None) -> None:
+                 data_samples: Optional[SampleList] = None,
+                 head_feature: Optional[Tensor] = None) -> None:
         self.inputs = inputs
+        self.head_feature = head_feature
         self.feats = feats
         self.logits = logits
         self.align_corners = align_corners
@@ -76,6 +81,7 @@ class DomainOutputs:
             self.inputs.detach(), tuple(f.detach() for f in self.feats),
             {k: v.detach()
              for k, v in self.logits.items()}, self.align_corners,
-            self.data_samples)
+            self.data_samples, None if self.head_feature is None else
+            self.head_feature.detach())
         out._resized = {k: v.detach() for k, v in self._resized.items()}
         return out

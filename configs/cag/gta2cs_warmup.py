@@ -1,0 +1,29 @@
+# CAG-UDA warm-up, GTA5 -> Cityscapes (19 classes), the released
+# DeepLab-V3+ ResNet-101 (METHODS.md sections 4 and 6.1). Paper (seed 001):
+# the warm-up is not reported on its own; the full chain (this, then
+# gta2cs_stage1/2/3.py) reports 50.2 mIoU.
+# Output-space adversarial training (configs/cag/_base_/cag_terms.py, all
+# constants AdaptSegNet's, an assumption: the warm-up is not released),
+# source CE on the logits upsampled to the 896x512 crop. Schedule: the CAG
+# SGD (lr 1e-4, one group, poly over 90k) for as many iterations as a stage
+# (62,412; assumption), D Adam 1e-4. Batch 4 + 4.
+# Initialisation (assumption): ImageNet ResNet-101, converted with
+# tools/model_converters/torchvision_resnet.py to the path below.
+_base_ = [
+    '../_base_/models/deeplabv3plus_r101.py',
+    './_base_/gta2cs_data.py',
+    '../_base_/schedules/cag.py',
+    '../_base_/default_runtime.py',
+    './_base_/cag_terms.py',
+]
+num_classes = 19
+model = dict(
+    decode_head=dict(num_classes=num_classes),
+    uda_terms=[
+        dict(
+            _base_.warmup_term,
+            discriminator=dict(
+                _base_.warmup_term.discriminator, in_channels=num_classes))
+    ])
+optim_wrapper = _base_.warmup_optim_wrapper
+load_from = 'checkpoints/resnet101_torchvision.pth'
