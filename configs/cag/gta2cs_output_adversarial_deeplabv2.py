@@ -30,7 +30,8 @@ model = dict(
 optim_wrapper = dict(
     _delete_=True,
     constructor='MultiOptimWrapperConstructor',
-    segmentor=_base_.optim_wrapper,
+    # plain SGD (AdaptSegNet-style, each tensor updated once per step)
+    segmentor=_base_.plain_sgd_optim_wrapper,
     discriminator=_base_.warmup_optim_wrapper.discriminator)
 poly_horizon = 250000
 param_scheduler = [dict(_base_.param_scheduler[0], end=poly_horizon)]

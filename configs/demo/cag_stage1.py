@@ -1,10 +1,10 @@
 # Demo of the CAG-UDA chain, step 2: stage 1 (configs/cag/gta2cs_stage1.py,
 # 50.2 mIoU on the real data after 3 stages) from the demo warm-up's final
-# model, shrunk by configs/demo/cag_common.py (64-d anchor space). The demo
+# model, shrunk by configs/demo/_cag_common.py (64-d anchor space). The demo
 # data has 12 of the 19 classes, so the hook gives the missing classes zero
 # anchors (missing_anchors='zero') instead of stopping; anchors come from
 # every demo source image at the demo base size.
-_base_ = ['../cag/gta2cs_stage1.py', './cag_common.py']
+_base_ = ['../cag/gta2cs_stage1.py', './_cag_common.py']
 demo_iters = 100
 model = dict(
     _base_.demo_cag_model,
@@ -33,7 +33,10 @@ val_dataloader = dict(
         data_root=_base_.demo_data + '/cityscapes',
         pipeline=_base_.demo_test_pipeline))
 test_dataloader = val_dataloader
+# The base's run-safety hooks, with the demo's anchor hook.
 custom_hooks = [
+    h for h in _base_.custom_hooks if h.type != 'CategoryAnchorHook'
+] + [
     dict(
         type='CategoryAnchorHook',
         anchor_dataloader=dict(

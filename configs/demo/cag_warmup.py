@@ -1,8 +1,8 @@
 # Demo of the CAG-UDA chain (configs/cag/gta2cs_*.py, 50.2 mIoU on the real
 # data after warm-up + 3 stages), step 1: the output-space adversarial
-# warm-up, shrunk by configs/demo/cag_common.py, from random weights with
+# warm-up, shrunk by configs/demo/_cag_common.py, from random weights with
 # lr 1e-2. It checks the mechanics (`make demo`, tests), not the accuracy.
-_base_ = ['../cag/gta2cs_warmup.py', './cag_common.py']
+_base_ = ['../cag/gta2cs_warmup.py', './_cag_common.py']
 demo_iters = 200
 model = _base_.demo_cag_model
 load_from = None

@@ -25,8 +25,14 @@ from .checkpoint_safety import last_loaded_source
 #: counted), by name and shape. Loading an ImageNet backbone into a
 #: segmentor (heads missing) or a source-only model into a method with a
 #: discriminator (discriminator missing) provides far more than half; a
-#: checkpoint of another architecture provides (almost) nothing.
+#: checkpoint of another architecture provides (almost) nothing. Only the
+#: segmentation network's tensors count here: the state of a method's
+#: terms (``uda_terms.*``: discriminators, CAG's frozen copy of the
+#: network, anchors, GMMs) is legitimately absent from the previous
+#: stage's checkpoint.
 MIN_MATCHED_FRACTION = 0.5
+#: State-dict prefix of the methods' own modules (not counted above).
+TERM_PREFIX = 'uda_terms.'
 
 
 class IncompatibleCheckpointError(RuntimeError):
@@ -53,7 +59,14 @@ class MatchSummary:
 
     @property
     def fraction(self) -> float:
-        return len(self.matched) / self.total if self.total else 1.0
+        """Matched share of the network's tensors (``uda_terms.*`` not
+        counted, unless the module has nothing else)."""
+        network = [k for k in self.matched + self.missing
+                   if not k.startswith(TERM_PREFIX)]
+        if not network:
+            return len(self.matched) / self.total if self.total else 1.0
+        matched = [k for k in self.matched if not k.startswith(TERM_PREFIX)]
+        return len(matched) / len(network)
 
     def line(self, source: str) -> str:
         """The one-line summary printed for every load."""
@@ -127,8 +140,10 @@ def check_state_dict(module: nn.Module,
         raise IncompatibleCheckpointError(
             f'Refusing to load {source}: it provides only '
             f'{len(summary.matched)} of the model\'s {summary.total} tensors '
-            f'(by name and shape; at least {MIN_MATCHED_FRACTION:.0%} are '
-            f'required), so it is a checkpoint of another architecture. '
+            f'(by name and shape; {summary.fraction:.0%} of the network\'s, '
+            f'{TERM_PREFIX}* not counted, where at least '
+            f'{MIN_MATCHED_FRACTION:.0%} are required), so it is a '
+            'checkpoint of another architecture. '
             f'Missing e.g. {examples}; its own keys e.g. {foreign}. Convert '
             'it first (tools/model_converters/) or check the config.')
     return summary

@@ -46,8 +46,13 @@ def options(demo_data, stage, load_from=None, iters=2):
         f'train_cfg.max_iters={iters}', 'train_dataloader.num_workers=0'
     ]
     if stage:
+        # After the default run-safety hooks (configs/_base_/default_runtime).
+        from mmengine.config import Config
+        hooks = Config.fromfile(
+            osp.join(REPO, 'configs/demo/cag_stage1.py')).custom_hooks
+        index = [h.type for h in hooks].index('CategoryAnchorHook')
         opts += [
-            'custom_hooks.0.anchor_dataloader.dataset.data_root='
+            f'custom_hooks.{index}.anchor_dataloader.dataset.data_root='
             f'{demo_data.gta5}'
         ]
     if load_from:
