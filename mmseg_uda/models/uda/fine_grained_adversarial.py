@@ -7,9 +7,9 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
-from torch.func import functional_call
 
 from ..losses.soft_label_cross_entropy import soft_label_cross_entropy
+from ..utils.frozen_call import frozen_call
 from .domain_outputs import DomainOutputs
 
 SOURCE, TARGET = 0, 1
@@ -146,7 +146,8 @@ class FineGrainedAdversarial(BaseModule):
         a_s, a_t = self._class_labels(source), self._class_labels(target)
         size_s, size_t = source.inputs.shape[2:], target.inputs.shape[2:]
         # The generator wants target pixels scored as source.
-        d_t_frozen = self._frozen_discriminator(f_t, size_t)
+        # D applied with detached parameters: gradients reach f_t, never D.
+        d_t_frozen = frozen_call(self.discriminator, f_t, size_t)
         loss_adv = self._criterion(d_t_frozen, self._encode(a_t, SOURCE))
         d_s = self.discriminator(f_s.detach(), size_s)
         d_t = self.discriminator(f_t.detach(), size_t)
@@ -195,13 +196,3 @@ class FineGrainedAdversarial(BaseModule):
         if self.class_aware:
             return soft_label_cross_entropy(d_logits, labels)
         return F.binary_cross_entropy_with_logits(d_logits.float(), labels)
-
-    def _frozen_discriminator(self, feature: Tensor,
-                              size: Sequence[int]) -> Tensor:
-        """D applied with detached parameters: gradients reach ``feature``
-        but never D (its optimiser must not see the adversarial term)."""
-        params = {
-            name: param.detach()
-            for name, param in self.discriminator.named_parameters()
-        }
-        return functional_call(self.discriminator, params, (feature, size))

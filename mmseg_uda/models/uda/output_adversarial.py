@@ -6,8 +6,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
-from torch.func import functional_call
 
+from ..utils.frozen_call import frozen_call
 from .domain_outputs import DomainOutputs
 
 SOURCE, TARGET = 0., 1.
@@ -53,11 +53,7 @@ class OutputAdversarial(BaseModule):
         """Adversarial (generator) and discriminator terms."""
         p_s = F.softmax(source.resized('main').detach().float(), dim=1)
         p_t = F.softmax(target.resized('main').float(), dim=1)
-        params = {
-            name: param.detach()
-            for name, param in self.discriminator.named_parameters()
-        }
-        d_t_frozen = functional_call(self.discriminator, params, (p_t, ))
+        d_t_frozen = frozen_call(self.discriminator, p_t)
         d_s = self.discriminator(p_s)
         d_t = self.discriminator(p_t.detach())
         return dict(
