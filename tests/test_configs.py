@@ -1,7 +1,8 @@
 """Every method config parses, names registered components, states its
 paper number, builds its (ResNet-101) model, and trains an iteration on
-generated data in its task's real layouts (all GTA5 -> Cityscapes configs,
-one per method for SYNTHIA and NTHU)."""
+generated data in its task's real layouts (all GTA5 -> Cityscapes and CAG
+configs, every depth adaptation config, one per method for SYNTHIA and
+NTHU)."""
 import glob
 import os.path as osp
 
@@ -16,13 +17,12 @@ METHOD_CONFIGS = sorted(
     for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
     if '/_base_/' not in p and '/demo/' not in p)
 # Configs that train an iteration here: every GTA5 -> Cityscapes one (the
-# self-distillation stage needs pseudo-labels and is tested with its tool;
-# CAG stages 2 and 3 only change stage 1's stage number and load_from)
-# and one per method of the other tasks' layouts.
-TRAINED = [
+# self-distillation stage needs pseudo-labels and is tested with its tool),
+# every CAG config, and one per method of the other tasks' layouts.
+TRAINED = sorted(set([
     c for c in METHOD_CONFIGS
-    if osp.basename(c).startswith('gta2cs') and 'self_distill' not in c
-    and not c.endswith(('_stage2.py', '_stage3.py'))  # = stage 1's step
+    if (osp.basename(c).startswith('gta2cs') and 'self_distill' not in c)
+    or c.startswith('configs/cag/')
 ] + [
     'configs/source_only/synthia2cs.py', 'configs/maxsquare/synthia2cs.py',
     'configs/maxsquare/synthia2cs_iw_multi.py', 'configs/fada/synthia2cs.py',
@@ -32,7 +32,7 @@ TRAINED = [
 ] + [  # every depth adaptation config (self-training: tests/test_tools)
     c for c in METHOD_CONFIGS
     if c.startswith('configs/depth/') and 'self_training' not in c
-]
+]))
 CITY_CONFIGS = [c for c in METHOD_CONFIGS if 'cs2nthu' in c
                 and 'source_only.py' not in c]
 
