@@ -286,7 +286,9 @@ class ReferenceLoop:
         self.device = device
         kind = self.kind(cfg)
         if kind is None:
-            raise NotImplementedError
+            raise ValueError('benchmark_train: no reference loop for this '
+                             'config (MaxSquare-family main-head terms and '
+                             'FADA only); use --no-reference')
         self.method = kind
         optimizer = cfg.optim_wrapper.get('segmentor', cfg.optim_wrapper)
         opt = optimizer.optimizer
