@@ -168,7 +168,8 @@ def test_torchvision_scheme_is_refused(server, prefix, monkeypatch,
     evil_checkpoint(root / 'tv.pth', str(marker))
     monkeypatch.setattr(mmengine_checkpoint, 'get_torchvision_models',
                         lambda: dict(resnet_evil=f'{url}/tv.pth'))
-    refused(f'{prefix}resnet_evil', marker)
+    assert f'{prefix}resnet_evil' in refused(f'{prefix}resnet_evil', marker)
+    assert not marker.exists()
 
 
 @pytest.mark.parametrize('prefix', ['open-mmlab://', 'openmmlab://'])
@@ -183,8 +184,10 @@ def test_open_mmlab_scheme_is_refused(server, prefix, monkeypatch, tmp_path):
     monkeypatch.setattr(
         mmengine_checkpoint, 'get_external_models',
         lambda: dict(remote_evil=f'{url}/om.pth', local_evil='local.pth'))
-    refused(f'{prefix}remote_evil', marker)
-    refused(f'{prefix}local_evil', marker)
+    assert f'{prefix}remote_evil' in refused(f'{prefix}remote_evil', marker)
+    assert not marker.exists()
+    assert f'{prefix}local_evil' in refused(f'{prefix}local_evil', marker)
+    assert not marker.exists()
 
 
 def test_mmcls_scheme_is_refused(server, monkeypatch, tmp_path):
@@ -193,7 +196,8 @@ def test_mmcls_scheme_is_refused(server, monkeypatch, tmp_path):
     evil_checkpoint(root / 'cls.pth', str(marker))
     monkeypatch.setattr(mmengine_checkpoint, 'get_mmcls_models',
                         lambda: dict(cls_evil=f'{url}/cls.pth'))
-    refused('mmcls://cls_evil', marker)
+    assert 'mmcls://cls_evil' in refused('mmcls://cls_evil', marker)
+    assert not marker.exists()
 
 
 def test_pavi_scheme_is_refused(evil, monkeypatch):
@@ -208,7 +212,9 @@ def test_pavi_scheme_is_refused(evil, monkeypatch):
     pavi = types.ModuleType('pavi')
     pavi.modelcloud = types.SimpleNamespace(get=lambda name: Model())
     monkeypatch.setitem(sys.modules, 'pavi', pavi)
-    refused('pavi://models/evil.pth', marker)
+    source = 'pavi://models/evil.pth'
+    assert source in refused(source, marker)
+    assert not marker.exists()
 
 
 @pytest.mark.parametrize(
@@ -233,12 +239,14 @@ def test_a_scheme_registered_later_is_refused(evil):
 
     CheckpointLoader.register_scheme('evil://', load_from_evil)
     try:
-        refused('evil://anything', marker)
+        assert 'evil://anything' in refused('evil://anything', marker)
+        assert not marker.exists()
         with open(path, 'rb') as f:
             buffer = io.BytesIO(f.read())
         CheckpointLoader.register_scheme(
             'evil://', lambda name, loc=None: torch.load(buffer), force=True)
-        refused('evil://buffer', marker)
+        assert 'evil://buffer' in refused('evil://buffer', marker)
+        assert not marker.exists()
     finally:
         CheckpointLoader._schemes.pop('evil://')
 
