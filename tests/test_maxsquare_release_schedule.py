@@ -58,7 +58,7 @@ def test_adaptation_horizon_is_the_run_length(config):
 def test_source_stage_keeps_its_200k_horizon(config):
     cfg = Config.fromfile(osp.join(REPO, config))
     (poly, ) = [s for s in cfg.param_scheduler if s.type == 'PolyLR']
-    assert poly.end == 200000 and cfg.train_cfg.max_iters == 80000
+    assert poly.end == 200000 + 1 and cfg.train_cfg.max_iters == 80000
 
 
 @pytest.mark.parametrize('config', ADAPTATION + SOURCE)

@@ -34,7 +34,7 @@ optim_wrapper = dict(
     segmentor=_base_.plain_sgd_optim_wrapper,
     discriminator=_base_.warmup_optim_wrapper.discriminator)
 poly_horizon = 250000
-param_scheduler = [dict(_base_.param_scheduler[0], end=poly_horizon)]
+param_scheduler = [dict(_base_.param_scheduler[0], end=poly_horizon + 1)]
 train_cfg = dict(max_iters=120000)
 no_augmentation = ('RandomFlip', 'RandomGaussianBlur')
 train_dataloader = dict(

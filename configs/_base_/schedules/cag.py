@@ -14,7 +14,9 @@ param_scheduler = [
         eta_min=0.0,
         power=0.9,
         begin=0,
-        end=poly_horizon,
+        # the release's lr0 (1 - i / horizon)^0.9; PolyLR with end=E decays
+        # as (1 - i / (E - 1))^0.9
+        end=poly_horizon + 1,
         by_epoch=False)
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=62412, val_interval=2000)
