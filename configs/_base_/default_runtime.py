@@ -21,11 +21,14 @@ randomness = dict(seed=0)
 # Run safety (README "Multi-GPU training and run safety"): the class counts
 # of model and data are checked at start; a non-finite loss stops the run
 # before the update (action='skip' skips such steps instead); the ranks'
-# buffers (BN statistics) are averaged before every validation and save.
+# buffers (BN statistics) are averaged before every validation and save;
+# torch is seeded per iteration from (seed, iteration), so --resume draws
+# the same dropout masks as an uninterrupted run.
 # A config that sets custom_hooks keeps these with
 # `custom_hooks = _base_.custom_hooks + [...]`.
 custom_hooks = [
     dict(type='ClassCountCheckHook'),
     dict(type='NonFiniteLossHook', action='stop'),
     dict(type='AverageBuffersHook'),
+    dict(type='IterationSeedHook'),
 ]

@@ -66,5 +66,5 @@ def test_repository_configs_read_every_key_and_have_the_safety_hooks(
     # README "Multi-GPU training and run safety": inherited by every config
     hooks = [h['type'] for h in cfg.get('custom_hooks', [])]
     for hook in ('ClassCountCheckHook', 'NonFiniteLossHook',
-                 'AverageBuffersHook'):
+                 'AverageBuffersHook', 'IterationSeedHook'):
         assert hook in hooks, config
