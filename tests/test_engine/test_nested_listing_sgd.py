@@ -150,3 +150,38 @@ def test_rejects_plain_sgd_type():
     cfg['optimizer']['type'] = 'SGD'
     with pytest.raises(ValueError, match='RepeatedListingSGD'):
         build_optim_wrapper(TinySegmentor(), cfg)
+
+
+def _run_repeated_listing_sgd(foreach, steps=3):
+    torch.manual_seed(3)
+    params = [nn.Parameter(torch.randn(5, 4)) for _ in range(4)]
+    opt = OPTIMIZERS.build(
+        dict(type='RepeatedListingSGD', lr=0.05, momentum=0.9,
+             weight_decay=5e-4, foreach=foreach,
+             params=[dict(params=params[:2], listings=3),
+                     dict(params=params[2:], listings=1, lr=0.5)]))
+    for step in range(steps):
+        for i, p in enumerate(params):
+            # params[3] gets no gradient at step 0 (buffer created later)
+            p.grad = None if (i == 3 and step == 0) else torch.randn(5, 4)
+        opt.step()
+    return [p.detach().clone() for p in params], opt
+
+
+def test_foreach_update_equals_the_per_tensor_update():
+    looped, _ = _run_repeated_listing_sgd(foreach=False)
+    multi, opt = _run_repeated_listing_sgd(foreach=True)
+    for a, b in zip(looped, multi):
+        assert torch.equal(a, b)
+    two_steps, _ = _run_repeated_listing_sgd(foreach=False, steps=2)
+    assert not torch.equal(looped[0], two_steps[0])  # the steps count
+    # a state saved before the option existed still loads and steps
+    state = opt.state_dict()
+    for group in state['param_groups']:
+        group.pop('foreach')
+    _, fresh = _run_repeated_listing_sgd(foreach=True, steps=0)
+    fresh.load_state_dict(state)
+    for group in fresh.param_groups:
+        for p in group['params']:
+            p.grad = torch.ones_like(p)
+    fresh.step()

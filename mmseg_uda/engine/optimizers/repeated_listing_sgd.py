@@ -1,5 +1,5 @@
 """SGD that applies one PyTorch-1.0 update per listing of a tensor."""
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, List, Optional
 
 import torch
 from mmseg.registry import OPTIMIZERS
@@ -36,13 +36,20 @@ class RepeatedListingSGD(Optimizer):
         momentum (float): Momentum factor. Defaults to 0.
         weight_decay (float): L2 penalty added to the gradient.
             Defaults to 0.
+        foreach (bool, optional): Update a group's tensors with torch's
+            multi-tensor (``_foreach``) kernels, a few launches per listing
+            instead of three per tensor; the arithmetic is the same
+            (identical on the CPU, tested). None (default): when every
+            tensor of the group is on a CUDA device, as ``torch.optim.SGD``
+            decides.
     """
 
     def __init__(self,
                  params: Iterable,
                  lr: float,
                  momentum: float = 0.0,
-                 weight_decay: float = 0.0) -> None:
+                 weight_decay: float = 0.0,
+                 foreach: Optional[bool] = None) -> None:
         if lr < 0 or momentum < 0 or weight_decay < 0:
             raise ValueError(
                 f'RepeatedListingSGD: lr, momentum and weight_decay must be '
@@ -50,7 +57,7 @@ class RepeatedListingSGD(Optimizer):
         super().__init__(
             params,
             dict(lr=lr, momentum=momentum, weight_decay=weight_decay,
-                 listings=1))
+                 listings=1, foreach=foreach))
         for group in self.param_groups:
             listings = group['listings']
             if not isinstance(listings, int) or listings < 1:
@@ -73,23 +80,54 @@ class RepeatedListingSGD(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            lr, momentum = group['lr'], group['momentum']
-            weight_decay = group['weight_decay']
-            for p in group['params']:
-                if p.grad is None:
-                    continue
-                grad = p.grad
-                state = self.state[p]
-                for _ in range(group['listings']):
-                    if weight_decay:
-                        grad.add_(p, alpha=weight_decay)
-                    update = grad
-                    if momentum:
-                        buf = state.get('momentum_buffer')
-                        if buf is None:
-                            buf = state['momentum_buffer'] = grad.clone()
-                        else:
-                            buf.mul_(momentum).add_(grad)
-                        update = buf
-                    p.add_(update, alpha=-lr)
+            params = [p for p in group['params'] if p.grad is not None]
+            foreach = group.get('foreach')  # absent in older checkpoints
+            if foreach is None:
+                foreach = bool(params) and all(p.is_cuda for p in params)
+            update = self._foreach_update if foreach else self._update
+            for _ in range(group['listings']):
+                update(params, group)
         return loss
+
+    def _update(self, params: List[torch.Tensor], group: dict) -> None:
+        """One listing's update, tensor by tensor."""
+        lr, momentum = group['lr'], group['momentum']
+        weight_decay = group['weight_decay']
+        for p in params:
+            grad = p.grad
+            if weight_decay:
+                grad.add_(p, alpha=weight_decay)
+            update = grad
+            if momentum:
+                state = self.state[p]
+                buf = state.get('momentum_buffer')
+                if buf is None:
+                    buf = state['momentum_buffer'] = grad.clone()
+                else:
+                    buf.mul_(momentum).add_(grad)
+                update = buf
+            p.add_(update, alpha=-lr)
+
+    def _foreach_update(self, params: List[torch.Tensor],
+                        group: dict) -> None:
+        """The same listing's update with multi-tensor kernels."""
+        if not params:
+            return
+        lr, momentum = group['lr'], group['momentum']
+        weight_decay = group['weight_decay']
+        grads = [p.grad for p in params]
+        if weight_decay:
+            torch._foreach_add_(grads, params, alpha=weight_decay)
+        updates = grads
+        if momentum:
+            states = [self.state[p] for p in params]
+            old = [i for i, s in enumerate(states) if 'momentum_buffer' in s]
+            if old:
+                bufs = [states[i]['momentum_buffer'] for i in old]
+                torch._foreach_mul_(bufs, momentum)
+                torch._foreach_add_(bufs, [grads[i] for i in old])
+            for state, grad in zip(states, grads):
+                if 'momentum_buffer' not in state:  # first listing ever
+                    state['momentum_buffer'] = grad.clone()
+            updates = [s['momentum_buffer'] for s in states]
+        torch._foreach_add_(params, updates, alpha=-lr)
