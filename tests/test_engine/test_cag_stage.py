@@ -19,7 +19,6 @@ NO_VAL = ['val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
           'default_hooks.logger.interval=1']
 
 
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))

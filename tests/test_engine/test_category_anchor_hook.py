@@ -46,8 +46,9 @@ def test_predecessors(models, tmp_path):
     cag1 = save(tmp_path / 'cag1.pth', stage1.state_dict())
     check_predecessor(warmup, stage1, stage1.uda_terms[0])
     check_predecessor(cag1, stage2, stage2.uda_terms[0])
-    with pytest.raises(ValueError, match=r'cag1.pth: CAG stage 1 must start '
-                       r'from the warm-up, but this checkpoint is CAG stage 1'):
+    with pytest.raises(
+            ValueError, match=r'cag1.pth: CAG stage 1 must start from the '
+            r'warm-up, but this checkpoint is CAG stage 1'):
         check_predecessor(cag1, stage1, stage1.uda_terms[0])
     with pytest.raises(ValueError, match=r'must start from CAG stage 1, but '
                        r'this checkpoint is an output-adversarial'):

@@ -291,4 +291,3 @@ def test_bad_arguments_are_refused():
         NonFiniteLossHook(action='ignore')
     with pytest.raises(ValueError, match='max_consecutive_skips'):
         NonFiniteLossHook(action='skip', max_consecutive_skips=0)
-

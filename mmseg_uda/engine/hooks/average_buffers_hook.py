@@ -100,4 +100,3 @@ class AverageBuffersHook(Hook):
     def before_val_epoch(self, runner) -> None:
         """Average before the model is evaluated."""
         self._average(runner)
-

@@ -263,4 +263,3 @@ def check_predecessor(load_from: Union[str, None], model, term) -> None:
                 raise ValueError(
                     f'{load_from}: {key} is {got}, the model needs '
                     f'{tuple(value.shape)}; is it the same network?')
-

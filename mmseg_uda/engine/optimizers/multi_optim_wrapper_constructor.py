@@ -21,8 +21,8 @@ class MultiOptimWrapperConstructor:
     ``paramwise_cfg`` works per entry as in MMEngine; parameters with equal
     settings end up in one group (:func:`merge_param_groups`: MMEngine
     makes a group per parameter, which is slow and the same maths). The
-    first entry is the primary one (see :class:`MultiOptimWrapper`); put the segmentor
-    first. Example::
+    first entry is the primary one (see :class:`MultiOptimWrapper`); put
+    the segmentor first. Example::
 
         optim_wrapper = dict(
             constructor='MultiOptimWrapperConstructor',

@@ -145,8 +145,8 @@ def ref_pseudo_labels(frozen_backbone, frozen_head, x_t, anchors):
     d = ((feat[:, None] - anchors[None, :, :, None, None])**2).sum(2).sqrt()
     nearest = d.sort(dim=1).values
     active = nearest[:, 1] - nearest[:, 0] >= MARGIN
-    y_a = torch.where(active, d.argmin(1), torch.full_like(active, 255,
-                                                          dtype=torch.long))
+    y_a = torch.where(active, d.argmin(1),
+                      torch.full_like(active, 255, dtype=torch.long))
     conf, arg = F.softmax(logits, 1).max(1)
     y_p = torch.where(conf > THRESHOLD, arg, torch.full_like(arg, 255))
     return y_a, y_p
