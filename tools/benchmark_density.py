@@ -12,10 +12,12 @@ Example::
     python tools/benchmark_density.py --device cpu --batch 1
 """
 import argparse
+import datetime
 import json
 import math
 import os.path as osp
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,8 +27,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-from mmseg_uda.models.utils.class_gmm_density import (  # noqa: E402
-    GMM_FORMAT, ClassGMMDensity)
+from mmseg_uda.models.utils.class_gmm_density import (GMM_FORMAT,  # noqa: E402
+                                                      ClassGMMDensity)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -73,6 +75,21 @@ def per_pixel(classes, labels, depth, cells):
     return np.array(out)
 
 
+def commit() -> str:
+    """The checkout's commit (``+dirty`` with local changes), or unknown."""
+    repo = osp.join(osp.dirname(osp.abspath(__file__)), '..')
+    try:
+        head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                              cwd=repo, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '-uno'],
+                               cwd=repo, capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+    return head + ('+dirty' if dirty else '')
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     if args.threads:
@@ -111,6 +128,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               args.batch)
     got = batched[0, 0].flatten().cpu().numpy()[cells]
     max_diff = float(np.abs(got - looped).max())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    print(f'date: {now:%Y-%m-%d %H:%M} UTC, commit {commit()}')
     print(f'machine: {platform.platform()}, {platform.processor() or "cpu"}, '
           f'torch {torch.__version__}, device {args.device}, '
           f'threads {torch.get_num_threads()}')
