@@ -3,7 +3,7 @@ method's density targets, batched on the tensors' device."""
 import json
 import math
 import os.path as osp
-from typing import Optional, Sequence, Tuple
+from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -13,6 +13,11 @@ from torch import Tensor
 GMM_FORMAT = 'mmseg_uda.class_gmm/1'
 GMM_FEATURES = ('column', 'row', 'depth')
 FIT_HINT = 'fit it with tools/fit_depth_gmm.py (README, "Depth distribution")'
+#: Cells per evaluation on the CPU (whole images; at least one): the float64
+#: intermediates of ~2 images of the 161x96 grid stay in cache, which made
+#: batch 8 ~1.7x faster than one evaluation of the whole batch on the 2-core
+#: CPU (tools/benchmark_density.py). Other devices take the whole batch.
+CPU_CHUNK_CELLS = 1 << 15
 
 
 def load_class_gmm(path: str,
@@ -228,6 +233,30 @@ class ClassGMMDensity(nn.Module):
                 getattr(self, name).copy_(gmm[name])
             self.grid_size.copy_(torch.tensor(gmm['grid_size']))
 
+    def _chunks(self, depth: Tensor) -> Iterator[slice]:
+        """Check the grid against the GMMs'; the batch slices to evaluate
+        at once (whole images, :data:`CPU_CHUNK_CELLS` cells at most on the
+        CPU, the whole batch elsewhere)."""
+        if not self.loaded:
+            self.load_file()
+        batch, height, width = depth.shape
+        fitted = tuple(self.grid_size.tolist())
+        if fitted != (width, height):
+            raise ValueError(
+                f'ClassGMMDensity: the GMMs of {self.gmm_file!r} were fitted '
+                f'on a {list(fitted)} (W, H) grid, this batch\'s grid is '
+                f'{[width, height]}: fit them at the training input size')
+        step = batch
+        if depth.device.type == 'cpu':
+            step = max(1, CPU_CHUNK_CELLS // (height * width))
+        for start in range(0, batch, step):
+            yield slice(start, start + step)
+
+    def _density(self, classes: Tensor, depth: Tensor) -> Tensor:
+        return grid_mixture_density(classes,
+                                    depth.detach().to(self.means.dtype),
+                                    self.weights, self.means, self.variances)
+
     def density(self, classes: Tensor, depth: Tensor) -> Tensor:
         """Mixture density ``p_c`` of each cell under its class's GMM.
 
@@ -238,18 +267,10 @@ class ClassGMMDensity(nn.Module):
         Returns:
             Tensor: Densities, shape (B, h, w), float64.
         """
-        if not self.loaded:
-            self.load_file()
-        height, width = depth.shape[-2:]
-        fitted = tuple(self.grid_size.tolist())
-        if fitted != (width, height):
-            raise ValueError(
-                f'ClassGMMDensity: the GMMs of {self.gmm_file!r} were fitted '
-                f'on a {list(fitted)} (W, H) grid, this batch\'s grid is '
-                f'{[width, height]}: fit them at the training input size')
-        return grid_mixture_density(classes,
-                                    depth.detach().to(self.means.dtype),
-                                    self.weights, self.means, self.variances)
+        return torch.cat([
+            self._density(classes[part], depth[part])
+            for part in self._chunks(depth)
+        ])
 
     def forward(self, classes: Tensor, depth: Tensor) -> Tensor:
         """Density target ``255 * (1 - exp(-1e6 * p))``, without gradient.
@@ -262,9 +283,12 @@ class ClassGMMDensity(nn.Module):
             Tensor: Targets, shape (B, 1, h, w), float32.
         """
         with torch.no_grad():
-            target = density_to_target(
-                self.density(classes, depth), self.scale, self.amplitude)
-        return target.float().unsqueeze(1)
+            targets = [
+                density_to_target(
+                    self._density(classes[part], depth[part]), self.scale,
+                    self.amplitude).float() for part in self._chunks(depth)
+            ]
+        return torch.cat(targets).unsqueeze(1)
 
     def extra_repr(self) -> str:
         return f'gmm_file={self.gmm_file!r}, num_classes={self.num_classes}'
