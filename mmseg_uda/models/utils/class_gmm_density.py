@@ -3,15 +3,21 @@ method's density targets, batched on the tensors' device."""
 import json
 import math
 import os.path as osp
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch import Tensor
 
 GMM_FORMAT = 'mmseg_uda.class_gmm/1'
 GMM_FEATURES = ('column', 'row', 'depth')
 FIT_HINT = 'fit it with tools/fit_depth_gmm.py (README, "Depth distribution")'
+#: Cells per evaluation on the CPU (whole images; at least one): the float64
+#: intermediates of ~2 images of the 161x96 grid stay in cache, which made
+#: batch 8 ~1.7x faster than one evaluation of the whole batch on the 2-core
+#: CPU (tools/benchmark_density.py). Other devices take the whole batch.
+CPU_CHUNK_CELLS = 1 << 15
 
 
 def load_class_gmm(path: str,
@@ -78,55 +84,83 @@ def load_class_gmm(path: str,
     return gmm
 
 
-def grid_features(depth: Tensor) -> Tensor:
-    """``(column, row, depth)`` of every cell of a depth grid.
+def grid_tables(weights: Tensor, means: Tensor, variances: Tensor,
+                height: int, width: int) -> Tuple[Tensor, Tensor, Tensor]:
+    """Per-class tables of the mixture's log terms on an (h, w) grid.
+
+    With the features ``v = (column, row, depth)`` the log of component k
+    of class c is ``log pi_ck - 1/2 sum_j [log(2 pi var_ckj) +
+    (v_j - mu_ckj)^2 / var_ckj]``, a sum of one term per feature. The
+    column and row terms take only ``w`` and ``h`` values per (c, k), so
+    they are tabulated (the constant joins the column table); the depth
+    term is a quadratic ``a_ck d^2 + b_ck d`` with ``a = -1 / (2 var)``,
+    ``b = mu / var`` (its ``-mu^2 / (2 var)`` is in the constant).
 
     Args:
-        depth (Tensor): Depth on the grid, shape (B, h, w).
+        weights (Tensor): (C, K) mixture weights pi.
+        means (Tensor): (C, K, 3).
+        variances (Tensor): (C, K, 3) diagonal variances.
+        height (int): Grid rows h.
+        width (int): Grid columns w.
 
     Returns:
-        Tensor: Shape (B, h, w, 3): cell column index, row index, depth.
+        tuple[Tensor, Tensor, Tensor]: The column table (C * w, K), the row
+        table (C * h, K), and the depth coefficients ``[a | b]`` (C, 2K).
     """
-    batch, height, width = depth.shape
-    rows = torch.arange(height, device=depth.device, dtype=depth.dtype)
-    cols = torch.arange(width, device=depth.device, dtype=depth.dtype)
-    grid_r, grid_c = torch.meshgrid(rows, cols, indexing='ij')
-    return torch.stack(
-        [grid_c.expand(batch, -1, -1),
-         grid_r.expand(batch, -1, -1), depth], dim=-1)
+    inv = variances.reciprocal()
+    quad, lin = -0.5 * inv, means * inv  # (C, K, 3) each
+    # log 0 = -inf: a component (or class) of weight 0 contributes nothing.
+    const = (torch.log(weights) - 0.5 *
+             (torch.log(2 * math.pi * variances) +
+              means.pow(2) * inv).sum(-1))  # (C, K)
+    cols = torch.arange(width, device=means.device,
+                        dtype=means.dtype)[:, None]  # (w, 1)
+    rows = torch.arange(height, device=means.device,
+                        dtype=means.dtype)[:, None]  # (h, 1)
+    col_table = (quad[:, None, :, 0] * cols + lin[:, None, :, 0]) * cols
+    row_table = (quad[:, None, :, 1] * rows + lin[:, None, :, 1]) * rows
+    k = weights.shape[1]
+    return ((col_table + const[:, None]).reshape(-1, k),
+            row_table.reshape(-1, k),
+            torch.cat([quad[..., 2], lin[..., 2]], dim=1))
 
 
-def mixture_log_density(features: Tensor, classes: Tensor, weights: Tensor,
-                        means: Tensor, variances: Tensor) -> Tensor:
-    """``log sum_k pi_k prod_j N(v_j; mu_kj, var_kj)`` of each cell's class.
+def grid_mixture_density(classes: Tensor, depth: Tensor, weights: Tensor,
+                         means: Tensor, variances: Tensor) -> Tensor:
+    """``p = sum_k pi_k prod_j N(v_j; mu_kj, var_kj)`` of each grid cell
+    under its class's mixture, ``v = (column, row, depth)``.
 
-    The exponent ``sum_j (v_j - mu_kj)^2 / var_kj`` is expanded into
-    ``[-v^2 / 2, v] . [1 / var, mu / var]`` plus a per-(class, component)
-    constant: per cell one gather of its class's K coefficient rows and one
-    batched product, whatever the batch size.
+    Batched: per cell two lookups of K log terms in the tables of
+    :func:`grid_tables` (by class and column, by class and row), one of
+    the class's depth coefficients, two fused multiply-adds and one
+    ``exp``; no per-class or per-cell Python loop, no (cells, C) or
+    (cells, K, 3) intermediate. (Densities are far below float64's range
+    limit, so the sum of ``exp`` needs no max shift.)
 
     Args:
-        features (Tensor): (..., 3) feature vectors v.
-        classes (Tensor): (...) class index of each vector (long).
+        classes (Tensor): (B, h, w) class of each cell (long).
+        depth (Tensor): (B, h, w) depth of each cell, of ``means``' dtype.
         weights (Tensor): (C, K) mixture weights pi.
         means (Tensor): (C, K, 3).
         variances (Tensor): (C, K, 3) diagonal variances.
 
     Returns:
-        Tensor: (...) log densities (``-inf`` where the density is 0).
+        Tensor: (B, h, w) densities (0 where every term underflows).
     """
-    dims = means.shape[-1]
-    inv = variances.reciprocal()
-    coef = torch.cat([inv, means * inv], dim=-1)  # (C, K, 2 * 3)
-    # log 0 = -inf: a component (or class) of weight 0 contributes nothing.
-    const = (torch.log(weights) - 0.5 *
-             (torch.log(2 * math.pi * variances) +
-              means.pow(2) * inv).sum(-1))  # (C, K)
-    basis = torch.cat([-0.5 * features.pow(2), features], dim=-1)
-    flat = classes.reshape(-1)
-    scores = torch.bmm(coef[flat], basis.reshape(-1, 2 * dims, 1))[..., 0]
-    log_p = torch.logsumexp(scores + const[flat], dim=-1)
-    return log_p.reshape(classes.shape)
+    height, width = depth.shape[-2:]
+    col_table, row_table, depth_coef = grid_tables(weights, means, variances,
+                                                   height, width)
+    k = weights.shape[1]
+    cols = torch.arange(width, device=classes.device)
+    rows = torch.arange(height, device=classes.device)[:, None]
+    log_terms = F.embedding((classes * width + cols).reshape(-1), col_table)
+    log_terms += F.embedding((classes * height + rows).reshape(-1),
+                             row_table)
+    coef = F.embedding(classes.reshape(-1), depth_coef)  # (N, 2K): a | b
+    d = depth.reshape(-1, 1)
+    # a d^2 + b d = (a d + b) d
+    log_terms.addcmul_(torch.addcmul(coef[:, k:], coef[:, :k], d), d)
+    return log_terms.exp_().sum(-1).reshape(classes.shape)
 
 
 def density_to_target(density: Tensor, scale: float = 1e6,
@@ -199,6 +233,30 @@ class ClassGMMDensity(nn.Module):
                 getattr(self, name).copy_(gmm[name])
             self.grid_size.copy_(torch.tensor(gmm['grid_size']))
 
+    def _chunks(self, depth: Tensor) -> Iterator[slice]:
+        """Check the grid against the GMMs'; the batch slices to evaluate
+        at once (whole images, :data:`CPU_CHUNK_CELLS` cells at most on the
+        CPU, the whole batch elsewhere)."""
+        if not self.loaded:
+            self.load_file()
+        batch, height, width = depth.shape
+        fitted = tuple(self.grid_size.tolist())
+        if fitted != (width, height):
+            raise ValueError(
+                f'ClassGMMDensity: the GMMs of {self.gmm_file!r} were fitted '
+                f'on a {list(fitted)} (W, H) grid, this batch\'s grid is '
+                f'{[width, height]}: fit them at the training input size')
+        step = batch
+        if depth.device.type == 'cpu':
+            step = max(1, CPU_CHUNK_CELLS // (height * width))
+        for start in range(0, batch, step):
+            yield slice(start, start + step)
+
+    def _density(self, classes: Tensor, depth: Tensor) -> Tensor:
+        return grid_mixture_density(classes,
+                                    depth.detach().to(self.means.dtype),
+                                    self.weights, self.means, self.variances)
+
     def density(self, classes: Tensor, depth: Tensor) -> Tensor:
         """Mixture density ``p_c`` of each cell under its class's GMM.
 
@@ -209,18 +267,10 @@ class ClassGMMDensity(nn.Module):
         Returns:
             Tensor: Densities, shape (B, h, w), float64.
         """
-        if not self.loaded:
-            self.load_file()
-        height, width = depth.shape[-2:]
-        fitted = tuple(self.grid_size.tolist())
-        if fitted != (width, height):
-            raise ValueError(
-                f'ClassGMMDensity: the GMMs of {self.gmm_file!r} were fitted '
-                f'on a {list(fitted)} (W, H) grid, this batch\'s grid is '
-                f'{[width, height]}: fit them at the training input size')
-        features = grid_features(depth.detach().to(torch.float64))
-        return mixture_log_density(features, classes, self.weights,
-                                   self.means, self.variances).exp()
+        return torch.cat([
+            self._density(classes[part], depth[part])
+            for part in self._chunks(depth)
+        ])
 
     def forward(self, classes: Tensor, depth: Tensor) -> Tensor:
         """Density target ``255 * (1 - exp(-1e6 * p))``, without gradient.
@@ -233,9 +283,12 @@ class ClassGMMDensity(nn.Module):
             Tensor: Targets, shape (B, 1, h, w), float32.
         """
         with torch.no_grad():
-            target = density_to_target(
-                self.density(classes, depth), self.scale, self.amplitude)
-        return target.float().unsqueeze(1)
+            targets = [
+                density_to_target(
+                    self._density(classes[part], depth[part]), self.scale,
+                    self.amplitude).float() for part in self._chunks(depth)
+            ]
+        return torch.cat(targets).unsqueeze(1)
 
     def extra_repr(self) -> str:
         return f'gmm_file={self.gmm_file!r}, num_classes={self.num_classes}'

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmseg_uda.models.utils import ClassGMMDensity, load_class_gmm
+from mmseg_uda.models.utils import (ClassGMMDensity, class_gmm_density,
+                                    load_class_gmm)
 from mmseg_uda.models.utils.class_gmm_density import GMM_FORMAT
 
 NUM_CLASSES, K = 3, 2
@@ -56,7 +57,14 @@ def direct_target(classes, c, col, row, d):
     return 255 * (1 - math.exp(-1e6 * p))
 
 
-def test_batched_targets_equal_the_per_pixel_mixture(tmp_path):
+# the default (one chunk here), one image and two images per chunk (3
+# images: an uneven last chunk)
+@pytest.mark.parametrize('chunk_cells', [None, 24, 48])
+def test_batched_targets_equal_the_per_pixel_mixture(tmp_path, monkeypatch,
+                                                     chunk_cells):
+    if chunk_cells is not None:
+        monkeypatch.setattr(class_gmm_density, 'CPU_CHUNK_CELLS',
+                            chunk_cells)
     classes = random_gmm()
     density = ClassGMMDensity(write_gmm(tmp_path / 'g.json'), NUM_CLASSES,
                               num_components=K, grid_size=GRID)
@@ -71,6 +79,10 @@ def test_batched_targets_equal_the_per_pixel_mixture(tmp_path):
         for c in range(6)
     ] for r in range(4)] for b in range(3)])
     torch.testing.assert_close(got[:, 0], expected, rtol=1e-5, atol=1e-4)
+    p = density.density(labels, depth)
+    assert p.shape == (3, 4, 6) and p.dtype == torch.float64
+    torch.testing.assert_close(255 * (1 - torch.exp(-1e6 * p)).float(),
+                               got[:, 0])
     # the range of the mapping is exercised, not only its saturation
     assert (got < 250).any() and (got > 1).any()
 
