@@ -39,7 +39,12 @@ self_distill_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs'),
 ]
+# Sampled uniformly (shuffled): the class-balanced sampling of the
+# adaptation and source-only stages draws GTA5 images from the converter's
+# class statistics; this stage reads Cityscapes pseudo-labels (assumption:
+# METHODS.md names no sampler for it).
 train_dataloader = dict(
+    sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
     dataset=dict(
         _delete_=True,
         type='CityscapesUDADataset',
