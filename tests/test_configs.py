@@ -91,8 +91,27 @@ def test_city_configs_train_and_evaluate_on_their_city(config):
         assert dataset.get('city', 'Rome') == city, (config, dataset)
 
 
+SIZED = {'Resize': 'scale', 'RandomResize': 'scale', 'RandomCrop': 'crop_size'}
+
+
+def shrink_input_sizes(node, factor=8):
+    """Divide every resize scale and crop size of the pipelines below
+    ``node`` by ``factor`` (tiny inputs; the transforms still run)."""
+    if isinstance(node, dict):
+        key = SIZED.get(node.get('type'))
+        if key and isinstance(node.get(key), (tuple, list)):
+            node[key] = tuple(max(16, int(v) // factor) for v in node[key])
+        for value in node.values():
+            shrink_input_sizes(value, factor)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            shrink_input_sizes(value, factor)
+
+
 def shrink(cfg, data):
-    """The demo's shrink (tiny backbone) and the generated data's roots."""
+    """The demo's shrink (tiny backbone), tiny inputs (but for the depth
+    method, whose fitted density grid is tied to the input size) and the
+    generated data's roots."""
     cfg.model.backbone.update(depth=50, stage_blocks=(1, 1, 1, 1),
                               base_channels=8, stem_channels=8)
     if cfg.model.decode_head.type == 'DeepLabV3PlusHead':  # layer1, layer4
@@ -130,6 +149,11 @@ def shrink(cfg, data):
         cfg[loader].update(num_workers=0, persistent_workers=False)
         for dataset in datasets(cfg[loader]):
             dataset.data_root = data.roots[dataset.type]
+    if not any(t.type == 'DepthDistribution'
+               for t in cfg.model.get('uda_terms', [])):
+        shrink_input_sizes([cfg.train_dataloader] + [
+            h for h in cfg.get('custom_hooks', []) if 'anchor_dataloader' in h
+        ])
     cfg.load_from = None
     cfg.train_cfg.update(max_iters=1, val_interval=10)
     cfg.default_hooks.logger.interval = 1
