@@ -723,7 +723,8 @@ def pipeline_main(args: argparse.Namespace) -> int:
     print(f'  settings: workers {workers}, {samples} timed batches of '
           f'{batch_size} after 1 untimed, best of {rounds} alternating '
           f'rounds, size factor {factor:g}, collate {collate_name}'
-          f', pin_memory {pin} (effective {pin_effective})'
+          f', pin_memory {pin} (effective {pin_effective}), indices in '
+          'order (the config\'s sampler is not used)'
           + (' [SMOKE: tiny generated data, figures mean nothing]'
              if args.smoke else ''))
     for name, ds in domain_sets.items():
