@@ -41,6 +41,7 @@ and how far their outputs differ (images: mean and max absolute difference
 in grey levels, PSNR; labels: share of pixels with another class).
 """
 import argparse
+import atexit
 import datetime
 import functools
 import importlib.util
@@ -667,11 +668,11 @@ def pipeline_main(args: argparse.Namespace) -> int:
     types = [d['type'] for d in domains.values()]
     try:
         roots = data_roots(args.data_root)
-        tmp = None
         make = args.make_data
         if args.smoke and not make and not roots:
-            tmp = tempfile.mkdtemp(prefix='benchmark_data_')
-            make = tmp
+            make = tempfile.mkdtemp(prefix='benchmark_data_')
+            # removed however the run ends
+            atexit.register(shutil.rmtree, make, True)
         if make:
             make_data(make, num_images, types, real_size=not args.smoke)
             roots.update(data_roots([make]))
@@ -762,8 +763,6 @@ def pipeline_main(args: argparse.Namespace) -> int:
                 print(f'      {step:<38s}{1000 * sec:>9.2f}{share:>7.1f} %')
         if omitted[name]:
             print(f'    {name} reference omits: {", ".join(omitted[name])}')
-    if tmp:
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
