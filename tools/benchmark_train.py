@@ -30,6 +30,7 @@ Examples::
 
     python tools/benchmark_train.py configs/maxsquare/gta2cs.py
     python tools/benchmark_train.py configs/fada/gta2cs.py --amp   # GPU
+    python tools/benchmark_train.py configs/fada/gta2cs.py --amp --channels-last
     python tools/benchmark_train.py configs/fada/gta2cs.py --smoke
 """
 import argparse
@@ -87,6 +88,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='keep both domains\' graphs until one backward '
                         '(model.backward_per_domain=False), to see what the '
                         'per-domain backward saves')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='the project trainer with '
+                        'model.channels_last=True (NHWC weights and inputs)')
+    parser.add_argument('--acc-seg-stride', type=int, default=None,
+                        help='model.acc_seg_stride for the project trainer '
+                        '(acc_seg on every s-th pixel; default: the '
+                        'config\'s)')
     parser.add_argument('--no-reference', action='store_true',
                         help='benchmark the project trainer only')
     parser.add_argument('--smoke', action='store_true',
@@ -446,6 +454,10 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
         enable_amp(cfg)
     if args.one_backward:
         cfg.model.backward_per_domain = False
+    if args.channels_last:
+        cfg.model.channels_last = True
+    if args.acc_seg_stride is not None:
+        cfg.model.acc_seg_stride = args.acc_seg_stride
     torch.backends.cudnn.benchmark = bool(
         cfg.get('env_cfg', {}).get('cudnn_benchmark', False))
     base = train_scales(cfg)
@@ -461,7 +473,10 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     use_reference = not args.no_reference and ReferenceLoop.kind(cfg)
     reference = None
     if use_reference:
-        reference = ReferenceLoop(copy.deepcopy(project), cfg, device)
+        # The released loops keep PyTorch's default (NCHW) format.
+        reference = ReferenceLoop(
+            copy.deepcopy(project).to(memory_format=torch.contiguous_format),
+            cfg, device)
     elif not args.no_reference:
         print('benchmark_train: no reference loop for this config '
               '(MaxSquare-family main-head terms and FADA only); project '
@@ -504,6 +519,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
           f'{scales[1][0]}x{scales[1][1]}, batch 1+1, project {precision}, '
           f'{iters} timed iterations after {warmup} warm-up'
           + (', one backward' if args.one_backward else '')
+          + (', channels-last' if args.channels_last else '')
+          + (f', acc_seg stride {args.acc_seg_stride}'
+             if args.acc_seg_stride else '')
           + (' [SMOKE: tiny network, figures mean nothing]'
              if args.smoke else ''))
     memory = 'peak allocated' if on_gpu else 'peak saved-for-backward'

@@ -1,5 +1,6 @@
 from . import samplers, transforms  # noqa: F401
 from .cityscapes import CityscapesUDADataset
+from .compact_label_collate import compact_label_collate
 from .gta5 import GTA5Dataset
 from .mapillary import MapillaryDataset
 from .nthu import NTHUDataset
@@ -9,5 +10,6 @@ from .uda_dataset import UDADataset
 
 __all__ = [
     'CityscapesUDADataset', 'ClassBalancedSampler', 'GTA5Dataset',
+    'compact_label_collate',
     'MapillaryDataset', 'NTHUDataset', 'SynthiaDataset', 'UDADataset'
 ]

@@ -1,6 +1,7 @@
 """Data preprocessor for two-domain training batches."""
 from typing import Any, Dict, Optional
 
+import torch
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 from mmseg.registry import MODELS
 
@@ -23,19 +24,39 @@ class UDADataPreProcessor(SegDataPreProcessor):
     crop, so a domain's training images share one size) images are stacked
     unpadded (``size_divisor=1``).
 
+    Labels may arrive as ``uint8`` (``compact_label_collate``, the dataset
+    bases' collate: one byte per pixel between processes); they are made
+    ``int64`` here, on the device, after padding, so every loss and metric
+    sees mmseg's usual ``int64`` labels with the same values (255 = ignore).
+
     Args:
         size (tuple, optional): Pad every training image to this size.
         size_divisor (int, optional): Pad to a multiple of this.
+        non_blocking (bool): Copy batches to the device asynchronously
+            (effective for pinned host memory, the dataset bases'
+            ``pin_memory=True``; a plain copy otherwise). Defaults to True.
         **kwargs: Other arguments of :class:`SegDataPreProcessor`.
     """
 
     def __init__(self,
                  size: Optional[tuple] = None,
                  size_divisor: Optional[int] = None,
+                 non_blocking: bool = True,
                  **kwargs) -> None:
         if size is None and size_divisor is None:
             size_divisor = 1
         super().__init__(size=size, size_divisor=size_divisor, **kwargs)
+        # mmseg's SegDataPreProcessor does not pass this on to mmengine's
+        # BaseDataPreprocessor, whose cast_data reads it.
+        self._non_blocking = non_blocking
+
+    @staticmethod
+    def _labels_to_int64(data_samples) -> None:
+        for sample in data_samples or ():
+            if 'gt_sem_seg' in sample:
+                label = sample.gt_sem_seg.data
+                if label.dtype != torch.int64:
+                    sample.gt_sem_seg.data = label.long()
 
     def forward(self, data: dict, training: bool = False) -> Dict[str, Any]:
         """Process a batch.
@@ -50,11 +71,15 @@ class UDADataPreProcessor(SegDataPreProcessor):
             two-domain batch.
         """
         if 'inputs' in data:
-            return super().forward(data, training)
+            out = super().forward(data, training)
+            self._labels_to_int64(out['data_samples'])
+            return out
         domains = {
             name: super(UDADataPreProcessor, self).forward(batch, training)
             for name, batch in data.items()
         }
+        for out in domains.values():
+            self._labels_to_int64(out['data_samples'])
         return dict(
             inputs={name: out['inputs']
                     for name, out in domains.items()},

@@ -1,5 +1,6 @@
-"""tools/benchmark_data.py: --help and the --smoke run (no timings are
-asserted)."""
+"""tools/benchmark_data.py: --help, the pipeline mode's --smoke run on
+MaxSquare's and FADA's configs and the resize mode (no timings are
+asserted: the output's structure only)."""
 import os
 import os.path as osp
 import re
@@ -18,7 +19,69 @@ def _run(*args):
 def test_help():
     proc = _run('--help')
     assert proc.returncode == 0, proc.stderr
-    assert '--smoke' in proc.stdout and '--image' in proc.stdout
+    for flag in ('--smoke', '--image', 'config', '--workers', '--data-root',
+                 '--make-data'):
+        assert flag in proc.stdout, flag
+
+
+NUM = r'([\d.]+)'
+
+
+def _check_pipeline_output(out, steps):
+    """Both loaders with images/s and bytes, their ratio, and a per-step
+    table of each domain for both loaders; ``steps`` must appear."""
+    assert re.search(r'commit \S+, \d{4}-\d\d-\d\dT', out), out
+    assert 'machine: ' in out and 'settings: workers 0' in out
+    assert 'collate compact_label_collate' in out
+    rates = {}
+    for name in ('project \\(config pipeline\\)',
+                 'reference \\(PIL, release-like\\)'):
+        match = re.search(name + r'\s+' + NUM + r'\s+' + NUM, out)
+        assert match, (name, out)
+        rates[name] = float(match.group(1))
+        assert rates[name] > 0 and float(match.group(2)) > 0
+    assert re.search(r'ratio project / reference: ' + NUM + r'x images/s, '
+                     + NUM + r'x bytes', out), out
+    assert 'where the time goes' in out
+    for domain in ('source', 'target'):
+        for who in ('project', 'reference'):
+            assert re.search(rf'{domain} {who}: {NUM} ms', out), out
+    for step in steps:
+        assert re.search(rf'{re.escape(step)}\s+{NUM}\s+{NUM} %', out), (
+            step, out)
+
+
+def test_pipeline_smoke_maxsquare_generates_its_data():
+    proc = _run('configs/maxsquare/gta2cs.py', '--smoke')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    _check_pipeline_output(out, [
+        'CheckedLoadImageFromFile', 'Resize pillow bicubic', 'RandomFlip',
+        'RandomGaussianBlur', 'PackSegInputs', 'PIL decode',
+        'PIL random flip', 'PIL Gaussian blur', 'to float32 / int64 tensors'
+    ])
+    # uint8 labels and uint8 images against float32 images, int64 labels.
+    ratio = float(re.search(r'x images/s, ([\d.]+)x bytes', out).group(1))
+    assert ratio < 0.5
+
+
+def test_pipeline_smoke_fada_on_given_data(demo_data):
+    proc = _run('configs/fada/gta2cs.py', '--smoke', '--data-root',
+                demo_data.root)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    _check_pipeline_output(out, ['ColorJitter', 'PIL colour jitter',
+                                 'PIL decode'])
+    # FADA has no flip or blur, neither in the config nor the reference.
+    assert 'RandomGaussianBlur' not in out and 'PIL Gaussian blur' not in out
+    assert demo_data.gta5 in out and 'wrote ' not in out
+
+
+def test_pipeline_unknown_data_root_name_is_named():
+    proc = _run('configs/fada/gta2cs.py', '--smoke', '--data-root',
+                'kitti=/nowhere')
+    assert proc.returncode == 2
+    assert 'kitti' in proc.stderr
 
 
 def test_smoke_reports_both_paths_and_their_difference():

@@ -5,7 +5,6 @@ import os.path as osp
 import subprocess
 import sys
 
-import pytest
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 SCRIPT = osp.join(REPO, 'tools', 'benchmark_train.py')
@@ -61,6 +60,8 @@ def test_fada_smoke_and_peak(capsys):
     check_structure(results, capsys.readouterr().out)
     one = smoke('configs/fada/gta2cs.py', '--one-backward')
     assert results['project_peak_bytes'] < one['project_peak_bytes']
+
+
 def test_saved_tensor_peak_counts_live_storages_once():
     import torch
     bench = load_script()
@@ -73,3 +74,13 @@ def test_saved_tensor_peak_counts_live_storages_once():
     per = 32 * 64 * 4
     assert peak.peak == 2 * per
     assert peak.current == 0
+
+
+def test_channels_last_smoke_same_first_step(capsys):
+    """The project trainer in channels-last format (weights and inputs)
+    against the NCHW reference loop: the same weights after a step."""
+    results = smoke('configs/maxsquare/gta2cs.py', '--channels-last',
+                    '--acc-seg-stride', '4')
+    printed = capsys.readouterr().out
+    check_structure(results, printed)
+    assert 'channels-last' in printed and 'acc_seg stride 4' in printed
