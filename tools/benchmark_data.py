@@ -252,7 +252,6 @@ def resize_main(args: argparse.Namespace) -> int:
     return 0
 
 
-
 # ------------------------------------------------------- pipeline mode --
 # Dataset type -> folder under --data-root / --make-data (the layout of
 # tools/generate_demo_data.py and tests/conftest.py).
@@ -369,8 +368,8 @@ def scale_pipeline(pipeline: List[dict], factor: float) -> List[dict]:
     for step in pipeline:
         step = dict(step)
         for key in ('scale', 'crop_size'):
-            if key in step and step['type'] in ('Resize', 'RandomResize',
-                                                 'RandomCrop', 'FitAndPad'):
+            if key in step and step['type'] in (
+                    'Resize', 'RandomResize', 'RandomCrop', 'FitAndPad'):
                 step[key] = times(step[key])
         out.append(step)
     return out
@@ -772,6 +771,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.config:
         return pipeline_main(args)
     return resize_main(args)
+
 
 if __name__ == '__main__':
     sys.exit(main())

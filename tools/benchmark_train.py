@@ -30,7 +30,8 @@ Examples::
 
     python tools/benchmark_train.py configs/maxsquare/gta2cs.py
     python tools/benchmark_train.py configs/fada/gta2cs.py --amp   # GPU
-    python tools/benchmark_train.py configs/fada/gta2cs.py --amp --channels-last
+    python tools/benchmark_train.py configs/fada/gta2cs.py --amp \
+        --channels-last
     python tools/benchmark_train.py configs/fada/gta2cs.py --smoke
 """
 import argparse

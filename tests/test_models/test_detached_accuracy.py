@@ -1,11 +1,11 @@
 """Decode heads log acc_seg without recording it for backward: same value
 as mmseg's accuracy, no tensor saved for the backward pass."""
 import torch
+from mmengine.structures import PixelData
 from mmseg.models.decode_heads import decode_head
 from mmseg.models.losses import accuracy
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
-from mmengine.structures import PixelData
 
 import mmseg_uda  # noqa: F401
 

@@ -5,7 +5,6 @@ import os.path as osp
 import subprocess
 import sys
 
-
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 SCRIPT = osp.join(REPO, 'tools', 'benchmark_train.py')
 

@@ -30,8 +30,7 @@ from mmseg_uda.datasets.data_root_check import DataRootError
 from mmseg_uda.datasets.label_conversion import (LabelTask, find_files,
                                                  is_converted_label,
                                                  make_setting_tasks,
-                                                 read_label_ids,
-                                                 run_converter,
+                                                 read_label_ids, run_converter,
                                                  setting_mappings)
 
 LABEL_DIRS = (osp.join('validation',

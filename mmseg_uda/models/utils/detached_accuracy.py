@@ -17,7 +17,6 @@ import torch
 from mmseg.models.decode_heads import decode_head
 from mmseg.models.losses import accuracy as _accuracy
 
-
 _stride = 1  # set by accuracy_stride (one process, one training step)
 
 

@@ -8,11 +8,10 @@ import torch
 from mmengine.config import ConfigDict
 from mmengine.optim import build_optim_wrapper
 from mmseg.registry import MODELS
+from test_uda_encoder_decoder import make_batch, optim_cfg, tiny_model_cfg
 
 import mmseg_uda  # noqa: F401
 from mmseg_uda.engine.optimizers import active_optim_wrapper
-
-from test_uda_encoder_decoder import make_batch, optim_cfg, tiny_model_cfg
 
 
 def fada_cfg() -> ConfigDict:

@@ -9,10 +9,9 @@ import torch
 import torch.nn.functional as F
 from mmengine.optim import build_optim_wrapper
 from mmseg.registry import MODELS
+from test_uda_encoder_decoder import make_batch, optim_cfg, tiny_model_cfg
 
 import mmseg_uda  # noqa: F401
-
-from test_uda_encoder_decoder import make_batch, optim_cfg, tiny_model_cfg
 
 NHWC = torch.channels_last
 
