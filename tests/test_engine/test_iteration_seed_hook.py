@@ -73,6 +73,7 @@ def train(work_dir, max_iters, resume=False, seeded=True):
         custom_hooks=hooks,
         resume=resume,
         randomness=dict(seed=3),
+        default_scope='mmseg',
         experiment_name=f'iteration_seed_{next(_RUN_IDS)}')
     runner.train()
     return {k: v.clone() for k, v in runner.model.state_dict().items()}

@@ -5,9 +5,17 @@ import copy
 import pytest
 import torch
 from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
 from torch import nn
 
 from mmseg_uda.engine.optimizers import MultiOptimWrapper
+
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    # MultiOptimWrapperConstructor is registered in mmseg's registry; a
+    # Runner built by an earlier test leaves another default scope behind
+    init_default_scope('mmseg')
 
 
 class GanToy(nn.Module):

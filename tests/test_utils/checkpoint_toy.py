@@ -6,6 +6,7 @@ checkpointing tests and run as a subprocess to be killed while it saves:
 (``PAD`` floats of constant buffer make each save take a while); it resumes
 from WORK_DIR when there is anything to resume from.
 """
+import itertools
 import os.path as osp
 import sys
 
@@ -18,6 +19,8 @@ from torch.utils.data import Dataset
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 import mmseg_uda  # noqa: E402,F401
 from mmseg_uda.engine.hooks import SafeCheckpointHook  # noqa: E402
+
+_RUN_IDS = itertools.count()
 
 
 class ToyModel(BaseModel):
@@ -64,7 +67,8 @@ def make_runner(work_dir, max_iters, resume=False, pad=0, max_keep_ckpts=1,
         resume=resume,
         randomness=dict(seed=0),
         default_scope='mmengine',
-        experiment_name=name or f'toy_{max_iters}_{resume}_{id(work_dir)}')
+        # unique: a reused name would reuse the logger (and its old stream)
+        experiment_name=name or f'toy_{max_iters}_{resume}_{next(_RUN_IDS)}')
 
 
 if __name__ == '__main__':
