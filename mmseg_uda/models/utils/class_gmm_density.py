@@ -125,8 +125,8 @@ def grid_tables(weights: Tensor, means: Tensor, variances: Tensor,
             torch.cat([quad[..., 2], lin[..., 2]], dim=1))
 
 
-def grid_mixture_density(classes: Tensor, depth: Tensor, weights: Tensor,
-                         means: Tensor, variances: Tensor) -> Tensor:
+def grid_mixture_density(classes: Tensor, depth: Tensor,
+                         tables: Tuple[Tensor, Tensor, Tensor]) -> Tensor:
     """``p = sum_k pi_k prod_j N(v_j; mu_kj, var_kj)`` of each grid cell
     under its class's mixture, ``v = (column, row, depth)``.
 
@@ -139,18 +139,16 @@ def grid_mixture_density(classes: Tensor, depth: Tensor, weights: Tensor,
 
     Args:
         classes (Tensor): (B, h, w) class of each cell (long).
-        depth (Tensor): (B, h, w) depth of each cell, of ``means``' dtype.
-        weights (Tensor): (C, K) mixture weights pi.
-        means (Tensor): (C, K, 3).
-        variances (Tensor): (C, K, 3) diagonal variances.
+        depth (Tensor): (B, h, w) depth of each cell, of the tables' dtype.
+        tables (tuple[Tensor, Tensor, Tensor]): :func:`grid_tables` of the
+            mixtures on this (h, w) grid.
 
     Returns:
         Tensor: (B, h, w) densities (0 where every term underflows).
     """
     height, width = depth.shape[-2:]
-    col_table, row_table, depth_coef = grid_tables(weights, means, variances,
-                                                   height, width)
-    k = weights.shape[1]
+    col_table, row_table, depth_coef = tables
+    k = col_table.shape[1]
     cols = torch.arange(width, device=classes.device)
     rows = torch.arange(height, device=classes.device)[:, None]
     log_terms = F.embedding((classes * width + cols).reshape(-1), col_table)
@@ -209,6 +207,9 @@ class ClassGMMDensity(nn.Module):
                              torch.ones(shape, dtype=torch.float64))
         # (W, H) of the fitting grid; (0, 0) until loaded.
         self.register_buffer('grid_size', torch.zeros(2, dtype=torch.long))
+        # grid_size read on the host once per load, not at every step (a
+        # device sync); derived from the buffer, reset whenever it is loaded
+        self._fitted_grid: Optional[Tuple[int, int]] = None
         if gmm_file is not None and osp.isfile(gmm_file):
             self.load_file()
 
@@ -232,15 +233,27 @@ class ClassGMMDensity(nn.Module):
             for name in ('weights', 'means', 'variances'):
                 getattr(self, name).copy_(gmm[name])
             self.grid_size.copy_(torch.tensor(gmm['grid_size']))
+        self._fitted_grid = None
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        super()._load_from_state_dict(*args, **kwargs)
+        self._fitted_grid = None  # a checkpoint's GMMs win over the file
+
+    def fitted_grid(self) -> Tuple[int, int]:
+        """(W, H) of the grid the GMMs were fitted on (loads the file if
+        neither it nor a checkpoint has filled the buffers yet)."""
+        if self._fitted_grid is None:
+            if not self.loaded:
+                self.load_file()
+            self._fitted_grid = tuple(self.grid_size.tolist())
+        return self._fitted_grid
 
     def _chunks(self, depth: Tensor) -> Iterator[slice]:
         """Check the grid against the GMMs'; the batch slices to evaluate
         at once (whole images, :data:`CPU_CHUNK_CELLS` cells at most on the
         CPU, the whole batch elsewhere)."""
-        if not self.loaded:
-            self.load_file()
         batch, height, width = depth.shape
-        fitted = tuple(self.grid_size.tolist())
+        fitted = self.fitted_grid()
         if fitted != (width, height):
             raise ValueError(
                 f'ClassGMMDensity: the GMMs of {self.gmm_file!r} were fitted '
@@ -252,11 +265,6 @@ class ClassGMMDensity(nn.Module):
         for start in range(0, batch, step):
             yield slice(start, start + step)
 
-    def _density(self, classes: Tensor, depth: Tensor) -> Tensor:
-        return grid_mixture_density(classes,
-                                    depth.detach().to(self.means.dtype),
-                                    self.weights, self.means, self.variances)
-
     def density(self, classes: Tensor, depth: Tensor) -> Tensor:
         """Mixture density ``p_c`` of each cell under its class's GMM.
 
@@ -267,9 +275,13 @@ class ClassGMMDensity(nn.Module):
         Returns:
             Tensor: Densities, shape (B, h, w), float64.
         """
+        parts = list(self._chunks(depth))  # checks the grid first
+        tables = grid_tables(self.weights, self.means, self.variances,
+                             *depth.shape[-2:])
+        depth = depth.detach().to(self.means.dtype)
         return torch.cat([
-            self._density(classes[part], depth[part])
-            for part in self._chunks(depth)
+            grid_mixture_density(classes[part], depth[part], tables)
+            for part in parts
         ])
 
     def forward(self, classes: Tensor, depth: Tensor) -> Tensor:
@@ -283,12 +295,9 @@ class ClassGMMDensity(nn.Module):
             Tensor: Targets, shape (B, 1, h, w), float32.
         """
         with torch.no_grad():
-            targets = [
-                density_to_target(
-                    self._density(classes[part], depth[part]), self.scale,
-                    self.amplitude).float() for part in self._chunks(depth)
-            ]
-        return torch.cat(targets).unsqueeze(1)
+            target = density_to_target(
+                self.density(classes, depth), self.scale, self.amplitude)
+        return target.float().unsqueeze(1)
 
     def extra_repr(self) -> str:
         return f'gmm_file={self.gmm_file!r}, num_classes={self.num_classes}'

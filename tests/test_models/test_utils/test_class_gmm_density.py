@@ -106,6 +106,21 @@ def test_parameters_are_checkpointed_buffers_and_loading_is_lazy(tmp_path):
     torch.testing.assert_close(other(labels, depth), density(labels, depth))
 
 
+def test_a_loaded_checkpoint_replaces_the_fitted_grid(tmp_path):
+    """The grid is read on the host once per load, not per step: loading
+    a checkpoint fitted on another grid must replace it."""
+    density = ClassGMMDensity(write_gmm(tmp_path / 'a.json'), NUM_CLASSES,
+                              num_components=K)
+    density(torch.zeros(1, 4, 6, dtype=torch.long), torch.ones(1, 4, 6))
+    wider = ClassGMMDensity(write_gmm(tmp_path / 'b.json', grid=(7, 4)),
+                            NUM_CLASSES, num_components=K)
+    density.load_state_dict(wider.state_dict())
+    labels, depth = torch.zeros(1, 4, 7, dtype=torch.long), torch.ones(1, 4, 7)
+    torch.testing.assert_close(density(labels, depth), wider(labels, depth))
+    with pytest.raises(ValueError, match=r'\[7, 4\].*\[6, 4\]'):
+        density(torch.zeros(1, 4, 6, dtype=torch.long), torch.ones(1, 4, 6))
+
+
 def test_bad_files_and_grids_are_named(tmp_path):
     with pytest.raises(ValueError, match=r'g7.json.*7 classes.*has 3'):
         load_class_gmm(write_gmm(tmp_path / 'g7.json', num_classes=7),
