@@ -45,11 +45,8 @@ import atexit
 import datetime
 import functools
 import importlib.util
-import os
 import os.path as osp
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -60,6 +57,8 @@ import numpy as np
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 sys.path.insert(0, REPO)
+from mmseg_uda.utils import provenance  # noqa: E402
+
 DEFAULT_CONFIG = osp.join(REPO, 'configs', '_base_', 'datasets',
                           'gta5_to_cityscapes.py')
 GTA5_SIZE = (1914, 1052)  # (w, h)
@@ -236,8 +235,7 @@ def resize_main(args: argparse.Namespace) -> int:
           f'{scale[0]}x{scale[1]}, best of {repeat}, image '
           f'{args.image or "synthetic"}, config {args.resize_config}')
     print(f'date {datetime.datetime.now().isoformat(timespec="seconds")}, '
-          f'machine {platform.machine()} {platform.processor() or ""} '
-          f'({platform.system()}, Python {platform.python_version()})')
+          f'machine {provenance.machine_description()}')
     outputs = {}
     print(f'{"path":<12} {"ms / image":>10}  settings')
     for name, resize in resizes.items():
@@ -608,24 +606,6 @@ def time_loader(loader) -> Tuple[float, int, int]:
     return time.perf_counter() - start, images, nbytes
 
 
-def git_commit() -> str:
-    try:
-        return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
-                              cwd=REPO, capture_output=True, text=True,
-                              timeout=10).stdout.strip() or '?'
-    except (OSError, subprocess.SubprocessError):
-        return '?'
-
-
-def machine() -> str:
-    import torch
-    gpu = (f', GPU {torch.cuda.get_device_name()}'
-           if torch.cuda.is_available() else ', no GPU')
-    return (f'{platform.processor() or platform.machine()}, '
-            f'{os.cpu_count()} CPUs{gpu} ({platform.system()}, Python '
-            f'{platform.python_version()}, torch {torch.__version__})')
-
-
 def pipeline_main(args: argparse.Namespace) -> int:
     """The pipeline benchmark; returns the exit code."""
     import torch
@@ -717,9 +697,9 @@ def pipeline_main(args: argparse.Namespace) -> int:
                                      collate_fn=default_collate,
                                      pin_memory=pin_effective))
 
-    print(f'benchmark_data: {args.config}, commit {git_commit()}, '
+    print(f'benchmark_data: {args.config}, commit {provenance.code_commit()}, '
           f'{datetime.datetime.now().isoformat(timespec="seconds")}')
-    print(f'  machine: {machine()}')
+    print(f'  machine: {provenance.machine_description()}')
     print(f'  settings: workers {workers}, {samples} timed batches of '
           f'{batch_size} after 1 untimed, best of {rounds} alternating '
           f'rounds, size factor {factor:g}, collate {collate_name}'

@@ -18,8 +18,6 @@ import datetime
 import json
 import math
 import os.path as osp
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +29,7 @@ import torch
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from mmseg_uda.models.utils import ClassGMMDensity  # noqa: E402
 from mmseg_uda.models.utils.class_gmm_density import GMM_FORMAT  # noqa: E402
+from mmseg_uda.utils import provenance  # noqa: E402
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -75,21 +74,6 @@ def per_pixel(classes, labels, depth, cells):
         p = float(np.dot(gmm['weights'], dens))
         out.append(255 * (1 - math.exp(-1e6 * p)))
     return np.array(out)
-
-
-def commit() -> str:
-    """The checkout's commit (``+dirty`` with local changes), or unknown."""
-    repo = osp.join(osp.dirname(osp.abspath(__file__)), '..')
-    try:
-        head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
-                              cwd=repo, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '-uno'],
-                               cwd=repo, capture_output=True, text=True,
-                               check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return 'unknown'
-    return head + ('+dirty' if dirty else '')
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -142,10 +126,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     got = batched[0, 0].flatten().cpu().numpy()[cells]
     max_diff = float(np.abs(got - looped).max())
     now = datetime.datetime.now(datetime.timezone.utc)
-    print(f'date: {now:%Y-%m-%d %H:%M} UTC, commit {commit()}')
-    print(f'machine: {platform.platform()}, {platform.processor() or "cpu"}, '
-          f'torch {torch.__version__}, device {args.device}, '
-          f'threads {torch.get_num_threads()}')
+    print(f'date: {now:%Y-%m-%d %H:%M} UTC, commit {provenance.code_commit()}')
+    print(f'machine: {provenance.machine_description()}, device {args.device}')
     print(f'{args.batch} x {width}x{height} cells, {args.num_classes} '
           f'classes, K = {args.num_components}')
     print(f'batched: {batched_s * 1e3:.2f} ms per batch (median of '

@@ -38,9 +38,7 @@ import argparse
 import copy
 import logging
 import os.path as osp
-import platform
 import statistics
-import subprocess
 import sys
 import time
 import weakref
@@ -58,6 +56,7 @@ from mmseg.utils import register_all_modules
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmseg_uda  # noqa: E402,F401
+from mmseg_uda.utils import provenance  # noqa: E402
 from mmseg_uda.utils.launch import enable_amp  # noqa: E402
 
 IGNORE = 255
@@ -419,21 +418,6 @@ class ReferenceLoop:
 
 
 # ------------------------------------------------------------------ main --
-def git_commit() -> str:
-    try:
-        return subprocess.run(
-            ['git', 'rev-parse', '--short', 'HEAD'],
-            cwd=osp.dirname(osp.abspath(__file__)),
-            capture_output=True, text=True, timeout=10).stdout.strip() or '?'
-    except (OSError, subprocess.SubprocessError):
-        return '?'
-
-
-def machine(device: str) -> str:
-    if device == 'cuda':
-        return torch.cuda.get_device_name()
-    return f'{platform.processor() or platform.machine()} CPU, ' \
-        f'{torch.get_num_threads()} threads'
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
@@ -513,9 +497,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
                 if a.is_floating_point())
 
     precision = 'bf16/fp16 autocast' if args.amp else 'fp32'
-    print(f'benchmark_train: {args.config} on {device} ({machine(device)}), '
-          f'torch {torch.__version__}, commit {git_commit()}, '
-          f'{time.strftime("%Y-%m-%d")}')
+    print(f'benchmark_train: {args.config} on {device} '
+          f'({provenance.machine_description()}), '
+          f'commit {provenance.code_commit()}, {time.strftime("%Y-%m-%d")}')
     print(f'  source {scales[0][0]}x{scales[0][1]}, target '
           f'{scales[1][0]}x{scales[1][1]}, batch 1+1, project {precision}, '
           f'{iters} timed iterations after {warmup} warm-up'

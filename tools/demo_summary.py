@@ -8,14 +8,12 @@ name in tools/demo.sh's RUNS; DESCRIPTIONS below only adds its label.
 import argparse
 import datetime
 import json
-import os
 import os.path as osp
-import platform
-import subprocess
 import sys
 from typing import Dict, List
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+from mmseg_uda.utils import provenance  # noqa: E402
 from mmseg_uda.utils.atomic_write import atomic_write_bytes  # noqa: E402
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..'))
@@ -28,43 +26,6 @@ DESCRIPTIONS: Dict[str, str] = {
     'maxsquare': 'maxsquare (+300 it.)',
     'maxsquare_iw': 'maxsquare_iw (+300 it.)',
 }
-
-
-def commit() -> str:
-    """``git describe``-like id of the code, '+ local changes' if dirty."""
-    def git(*args: str) -> str:
-        return subprocess.run(['git', *args],
-                              cwd=REPO,
-                              capture_output=True,
-                              text=True,
-                              check=True).stdout.strip()
-
-    try:
-        head = git('rev-parse', '--short=12', 'HEAD')
-        dirty = git('status', '--porcelain', '--untracked-files=no')
-    except (OSError, subprocess.CalledProcessError):
-        return 'unknown (not a git checkout)'
-    return head + (' + local changes' if dirty else '')
-
-
-def machine() -> str:
-    """CPU model, core count, OS, Python, torch and its thread count."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    cpu = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    import torch
-    gpu = (torch.cuda.get_device_name(0)
-           if torch.cuda.is_available() else 'no GPU')
-    return (f'{cpu}, {os.cpu_count()} cores, {gpu}, '
-            f'{platform.system()} {platform.release()}, '
-            f'Python {platform.python_version()}, torch {torch.__version__} '
-            f'({torch.get_num_threads()} threads)')
 
 
 def read_rows(work_dir: str, runs: List[str]) -> List[List[str]]:
@@ -99,9 +60,11 @@ def main() -> None:
     args = parser.parse_args()
     rows = read_rows(args.work_dir, args.runs)
     now = datetime.datetime.now(datetime.timezone.utc)
+    commit = provenance.code_commit()
+    machine = provenance.machine_description()
     header = (f'Demo result (target = Cityscapes-like val split, labels at '
-              f'full resolution), `make demo` at commit {commit()}, '
-              f'{now:%Y-%m-%d %H:%M} UTC, on: {machine()}')
+              f'full resolution), `make demo` at commit {commit}, '
+              f'{now:%Y-%m-%d %H:%M} UTC, on: {machine}')
     text = f'{header}\n\n{markdown(rows)}\n'
     out = args.out or osp.join(args.work_dir, 'summary.md')
     atomic_write_bytes(text.encode(), out)
