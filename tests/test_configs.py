@@ -91,16 +91,20 @@ def test_city_configs_train_and_evaluate_on_their_city(config):
         assert dataset.get('city', 'Rome') == city, (config, dataset)
 
 
-SIZED = {'Resize': 'scale', 'RandomResize': 'scale', 'RandomCrop': 'crop_size'}
+SIZED = {'Resize': 'scale', 'RandomResize': 'scale', 'RandomCrop': 'crop_size',
+         'RandomWidthResize': 'width'}
 
 
 def shrink_input_sizes(node, factor=8):
-    """Divide every resize scale and crop size of the pipelines below
-    ``node`` by ``factor`` (tiny inputs; the transforms still run)."""
+    """Divide every resize scale, random-resize width and crop size of the
+    pipelines below ``node`` by ``factor`` (tiny inputs; the transforms
+    still run)."""
     if isinstance(node, dict):
         key = SIZED.get(node.get('type'))
         if key and isinstance(node.get(key), (tuple, list)):
             node[key] = tuple(max(16, int(v) // factor) for v in node[key])
+        elif key and isinstance(node.get(key), int):
+            node[key] = max(16, node[key] // factor)
         for value in node.values():
             shrink_input_sizes(value, factor)
     elif isinstance(node, (list, tuple)):

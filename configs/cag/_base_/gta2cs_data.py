@@ -1,47 +1,56 @@
 # CAG-UDA's data (METHODS.md section 6.1), GTA5 -> Cityscapes: both domains
 # resized to their base size (GTA5 1914x1052, Cityscapes 2048x1024), then
-# random resize to width U(0.5, 1.5) x 2200 with the aspect kept (mmseg's
-# RandomResize: scale (2200, 2200) x ratio, keep_ratio=True fits the width
-# of a landscape image), random crop 896x512 (W x H), horizontal flip
-# p = 0.5. Batch 4 source + 4 target (per process: with N GPUs set
+# random resize to width int(U(0.5, 1.5) x 2200), height int(w / aspect),
+# random crop 896x512 (W x H), horizontal flip p = 0.5; every resize with
+# Pillow, bilinear images and nearest labels, as the release
+# (./cag_augmentation.py, with the previous mmcv path as an option). Batch
+# 4 source + 4 target (per process: with N GPUs set
 # train_dataloader.batch_size=4/N, the README says how). Evaluation on
 # Cityscapes val at 2048x1024 input, single scale, full-resolution labels.
 # The anchor loader: source images at the base size, no augmentation,
 # batches of 4 (CategoryAnchorHook reads 2972 of them, ~11.9k images).
-_base_ = ['../../_base_/datasets/gta5_to_cityscapes.py']
+_base_ = [
+    '../../_base_/datasets/gta5_to_cityscapes.py',
+    './cag_augmentation.py'
+]
 source_base_size = (1914, 1052)
 target_base_size = (2048, 1024)
-crop_size = (512, 896)  # (H, W), mmseg's order
-cag_augmentation = [
-    dict(
-        type='RandomResize',
-        scale=(2200, 2200),
-        ratio_range=(0.5, 1.5),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs'),
-]
 source_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
     dict(type='CheckedLoadAnnotations'),
     dict(type='CheckSegMapSize'),
-    dict(type='Resize', scale=source_base_size, keep_ratio=False),
-] + cag_augmentation
+    dict(
+        type='Resize',
+        scale=source_base_size,
+        keep_ratio=False,
+        **_base_.cag_resize),
+] + _base_.cag_augmentation
 target_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
-    dict(type='Resize', scale=target_base_size, keep_ratio=False),
-] + cag_augmentation
+    dict(
+        type='Resize',
+        scale=target_base_size,
+        keep_ratio=False,
+        **_base_.cag_resize),
+] + _base_.cag_augmentation
 anchor_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
     dict(type='CheckedLoadAnnotations'),
     dict(type='CheckSegMapSize'),
-    dict(type='Resize', scale=source_base_size, keep_ratio=False),
+    dict(
+        type='Resize',
+        scale=source_base_size,
+        keep_ratio=False,
+        **_base_.cag_resize),
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
-    dict(type='Resize', scale=(2048, 1024), keep_ratio=False),
+    dict(
+        type='Resize',
+        scale=(2048, 1024),
+        keep_ratio=False,
+        **_base_.cag_resize),
     dict(type='CheckedLoadAnnotations'),
     dict(type='PackSegInputs'),
 ]
