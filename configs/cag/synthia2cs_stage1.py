@@ -9,8 +9,13 @@
 #   CE_src + 0.5 (CE_t(anchor labels) + CE_t(prob labels))
 #   + 0.7 (L_dis_s + L_dis_t)
 # with the released defaults of configs/cag/_base_/cag_terms.py. SGD lr
-# 1e-4 (one group), momentum 0.9, wd 2e-4, poly over 90k, 62,412 iterations
-# (84 target epochs), batch 4 + 4, SyncBN, dropouts active in training.
+# 1e-4 (one group), momentum 0.9, wd 2e-4, poly over 90k stepped before
+# the optimiser step as released (iteration k from 0 uses
+# 1e-4 (1 - (k + 1) / 90000)^0.9), 62,412 iterations (84 target epochs),
+# batch 4 + 4, dropouts active in training, SyncBN (on several GPUs the
+# release's normalises with clamp(var, eps)^-1/2, torch's with
+# (var + eps)^-1/2: README, CAG-UDA deviations; one GPU is plain BN).
+# Every resize is Pillow's (bilinear images, nearest labels).
 # SYNTHIA -> Cityscapes has no released config: the GTA5 settings with 16
 # classes and SYNTHIA's base size 1280x760 (an assumption).
 _base_ = [

@@ -4,9 +4,14 @@
 # (this, then synthia2cs_stage1/2/3.py) reports 52.6 mIoU* (13 classes, Table
 # 2). Output-space adversarial training (configs/cag/_base_/cag_terms.py, all
 # constants AdaptSegNet's, an assumption: the warm-up is not released),
-# source CE on the logits upsampled to the 896x512 crop. Schedule: the CAG
-# SGD (lr 1e-4, one group, poly over 90k) for as many iterations as a stage
-# (62,412; assumption), D Adam 1e-4. Batch 4 + 4.
+# source CE on the logits upsampled to the 896x512 crop. Schedule
+# (assumption, as the released stages): the CAG SGD (lr 1e-4, one group)
+# with configs/_base_/schedules/cag.py's poly over 90k stepped before the
+# optimiser step (iteration k from 0 uses (1 - (k + 1) / 90000)^0.9; an
+# AdaptSegNet loop would use (1 - k / H)^0.9), for as many iterations as a
+# stage (62,412); D Adam 1e-4 with the same poly. Batch 4 + 4, SyncBN (on
+# several GPUs not the release's: README, CAG-UDA deviations), the stages'
+# Pillow resizing.
 # Initialisation (assumption): ImageNet ResNet-101, converted with
 # tools/model_converters/torchvision_resnet.py to the path below.
 # SYNTHIA -> Cityscapes has no released config: the GTA5 settings with 16

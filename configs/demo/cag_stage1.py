@@ -14,7 +14,8 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=_base_.demo_lr, momentum=0.9,
                    weight_decay=2e-4))
-param_scheduler = [dict(_base_.param_scheduler[0], end=demo_iters)]
+# the stages' poly stepped before the optimiser step, over the demo run
+param_scheduler = [dict(_base_.param_scheduler[0], end=demo_iters + 1)]
 train_cfg = dict(max_iters=demo_iters, val_interval=demo_iters)
 default_hooks = _base_.demo_hooks
 train_dataloader = dict(

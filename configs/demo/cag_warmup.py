@@ -7,15 +7,8 @@ demo_iters = 200
 model = _base_.demo_cag_model
 load_from = None
 optim_wrapper = dict(segmentor=dict(optimizer=dict(lr=_base_.demo_lr)))
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        power=0.9,
-        eta_min=0.0,
-        begin=0,
-        end=demo_iters,
-        by_epoch=False)
-]
+# the stages' poly stepped before the optimiser step, over the demo run
+param_scheduler = [dict(_base_.param_scheduler[0], end=demo_iters + 1)]
 train_cfg = dict(max_iters=demo_iters, val_interval=demo_iters)
 default_hooks = _base_.demo_hooks
 train_dataloader = dict(

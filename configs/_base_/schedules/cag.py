@@ -1,8 +1,12 @@
-# CAG-UDA's schedule (METHODS.md section 6.1): SGD on all parameters in one
-# group (no 10x head), lr 1e-4, momentum 0.9, weight decay 2e-4, poly decay
-# (power 0.9) over 90k iterations stepped every iteration; a stage ends
-# after 84 target epochs of batch 4: 84 x floor(2975 / 4) = 62,412
-# iterations (METHODS.md: "~62.4k"; the exact count is our reading).
+# CAG-UDA's schedule (METHODS.md sections 6.1 and 6.4): SGD on all
+# parameters in one group (no 10x head), lr 1e-4, momentum 0.9, weight
+# decay 2e-4, poly decay (power 0.9) over 90k iterations stepped every
+# iteration *before* the optimiser step, as the release does: iteration k
+# (from 0) uses 1e-4 (1 - (k + 1) / 90000)^0.9, the first already
+# 1e-4 (1 - 1 / 90000)^0.9 (PrestepPolyLR). Option, MMEngine's order
+# (iteration k uses (1 - k / 90000)^0.9): param_scheduler.0.type=PolyLR.
+# A stage ends after 84 target epochs of batch 4: 84 x floor(2975 / 4) =
+# 62,412 iterations (METHODS.md: "~62.4k"; the exact count is our reading).
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=1e-4, momentum=0.9, weight_decay=2e-4),
@@ -10,12 +14,12 @@ optim_wrapper = dict(
 poly_horizon = 90000
 param_scheduler = [
     dict(
-        type='PolyLR',
+        type='PrestepPolyLR',
         eta_min=0.0,
         power=0.9,
         begin=0,
-        # the release's lr0 (1 - i / horizon)^0.9; PolyLR with end=E decays
-        # as (1 - i / (E - 1))^0.9
+        # end = horizon + 1 as for PolyLR (which decays as (1 - i / (E - 1))
+        # ^0.9 at iteration i); PrestepPolyLR is one step ahead of it
         end=poly_horizon + 1,
         by_epoch=False)
 ]

@@ -1,0 +1,3 @@
+from .prestep_poly_lr import PrestepPolyLR
+
+__all__ = ['PrestepPolyLR']
