@@ -30,7 +30,10 @@ def update_anchors(anchors: Tensor,
     feature ``v`` updates ``anchor_c <- (n * anchor_c + v) / (n + 1)`` and
     ``n <- min(n + 1, max_count)``, images in batch order: a running mean
     whose count saturates, after which each image has weight
-    ``1 / (max_count + 1)``.
+    ``1 / (max_count + 1)``. As in the release, a ``v`` whose components
+    sum to exactly 0 is skipped (not folded in, not counted); both anchor
+    spaces follow a ReLU, so that means an all-zero feature, whatever the
+    summation order.
 
     Args:
         anchors (Tensor): Shape (C, D), updated in place.
@@ -49,8 +52,9 @@ def update_anchors(anchors: Tensor,
     pixels = masks.sum(dim=(2, 3))  # (B, C)
     means = torch.einsum('bchw,bdhw->bcd', masks, feature) / pixels.clamp(
         min=1).unsqueeze(-1)
+    nonzero = means.sum(dim=-1) != 0  # (B, C)
     for b in range(feature.shape[0]):
-        valid = pixels[b] >= min_pixels
+        valid = (pixels[b] >= min_pixels) & nonzero[b]
         n = counts[valid].to(anchors.dtype).unsqueeze(1)
         anchors[valid] = (anchors[valid] * n + means[b, valid]) / (n + 1)
         counts[valid] = (counts[valid] + 1).clamp(max=max_count)

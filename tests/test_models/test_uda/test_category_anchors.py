@@ -10,8 +10,9 @@ C, D = 3, 4
 
 
 def reference_anchors(batches, max_count=3000):
-    """Per image, per class with >= 10 correct pixels, a running mean whose
-    count saturates at max_count."""
+    """Per image, per class with >= 10 correct pixels and a mean feature
+    whose components do not sum to exactly 0, a running mean whose count
+    saturates at max_count."""
     anchors = torch.zeros(C, D, dtype=torch.float64)
     counts = [0] * C
     for feature, labels, prediction in batches:
@@ -21,6 +22,8 @@ def reference_anchors(batches, max_count=3000):
                 if mask.sum() < 10:
                     continue
                 v = feature[b][:, mask].double().mean(dim=1)
+                if v.sum() == 0:
+                    continue
                 n = counts[c]
                 anchors[c] = (anchors[c] * n + v) / (n + 1)
                 counts[c] = min(n + 1, max_count)
@@ -62,6 +65,40 @@ def test_count_saturates_into_an_ema():
     ref, ref_counts = reference_anchors(batches, max_count=2)
     assert torch.equal(counts, ref_counts) and (counts == 2).all()
     torch.testing.assert_close(anchors, ref)
+
+
+def test_a_mean_feature_summing_to_zero_is_not_counted():
+    """METHODS.md 6.4: an (image, class) whose masked mean feature sums to
+    exactly 0 is skipped: neither folded in nor counted."""
+    # two images of 6 x 5 pixels: rows 0-1 class 0, 2-3 class 1, 4-5 class 2
+    # (10 pixels each, all predicted correctly), one constant feature each
+    labels = torch.arange(3).repeat_interleave(2).view(1, 6, 1).expand(
+        2, 6, 5).clone()
+    values = [
+        [[2., 0., 0., 0.],  # image 0: counted
+         [1., -1., .5, -.5],  # sums to exactly 0, not all zero: skipped
+         [1., -1., 2.**-20, 0.]],  # sums to 2^-20: counted
+        [[0., 0., 0., 0.],  # image 1: all zero: skipped
+         [0., 3., 0., 0.],
+         [0., 0., 0., 4.]],
+    ]
+    feature = torch.zeros(2, D, 6, 5)
+    for b in range(2):
+        for c in range(C):
+            feature[b, :, 2 * c:2 * c + 2] = torch.tensor(
+                values[b][c]).view(D, 1, 1)
+    anchors = torch.zeros(C, D)
+    counts = torch.zeros(C, dtype=torch.long)
+    update_anchors(anchors, counts, feature, labels, labels.clone())
+    assert counts.tolist() == [1, 1, 2]
+    expected = torch.tensor([[2., 0., 0., 0.], [0., 3., 0., 0.],
+                             [.5, -.5, 2.**-21, 2.]])
+    torch.testing.assert_close(anchors, expected, rtol=0, atol=1e-7)
+    # later batches keep the rule: a zero mean does not dilute an anchor
+    update_anchors(anchors, counts, torch.zeros(2, D, 6, 5), labels,
+                   labels.clone())
+    assert counts.tolist() == [1, 1, 2]
+    torch.testing.assert_close(anchors, expected, rtol=0, atol=1e-7)
 
 
 def test_ati_pla_margin_ties_and_ignore():
