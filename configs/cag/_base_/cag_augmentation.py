@@ -6,8 +6,8 @@
 # aspect W / H of the base-size image (RandomWidthResize), then a random crop
 # 896x512 (W x H) and a horizontal flip p = 0.5.
 # Option `mmcv_random_resize`: the previous path, mmcv's RandomResize (cv2
-# bilinear / cv2 nearest, the height rounded, faster), with the dataset
-# base's `cv2_resize` for the fixed-size resizes:
+# bilinear / cv2 nearest, the height rounded), with the dataset base's
+# `cv2_resize` for the fixed-size resizes:
 #   [mmcv_random_resize if t.type == 'RandomWidthResize' else
 #    dict(t, **cv2_resize) if t.type == 'Resize' else t for t in pipeline]
 cag_resize = dict(backend='pillow', interpolation='bilinear')
