@@ -3,18 +3,24 @@
 For every class, K diagonal Gaussians over (column, row, d) of that class's
 cells on the stride-8 grid (METHODS.md sec. 5): each SYNTHIA label (the
 converted ``*_labelTrainIds{N}.png``) and depth map (``d = 65536 / (raw +
-1)``) is resized (nearest) to the grid, e.g. 161x96 for 1280x760 inputs
-(81x41 for 640x320), and scikit-learn's
-``GaussianMixture(covariance_type='diag')`` is fitted on each class's cells,
-seeded. The JSON output names the data, the settings and the point counts;
-a depth config points its ``gmm_file`` at it. Reading the data shows a
-progress bar; the fit of each class is logged. The file is written
-atomically.
+1)``) is read at the centres of the grid's cells, as Pillow's nearest resize
+does and as the depth term reads the source's GT for its density target
+(METHODS.md sec. 6.4), e.g. the 161x96 grid of 1280x760 inputs (81x41 for
+640x320), and scikit-learn's ``GaussianMixture(covariance_type='diag')`` is
+fitted on each class's cells, seeded. The frame is the training input:
+SYNTHIA's own 1280x760 by default; ``--input-size`` first resizes label and
+depth to it (nearest, cv2: what the depth configs' ``Resize`` does to both).
+The JSON output names the data, the settings and the point counts; a depth
+config points its ``gmm_file`` at it. Reading the data shows a progress bar;
+the fit of each class is logged. The file is written atomically.
 
 Example::
 
     python tools/fit_depth_gmm.py data/synthia --num-classes 16 \\
         --grid-size 161 96 --out work_dirs/depth/gmm_synthia16_161x96.json
+    python tools/fit_depth_gmm.py data/synthia --num-classes 7 \\
+        --input-size 640 320 --grid-size 81 41 \\
+        --out work_dirs/depth/gmm_synthia7_81x41.json
 """
 import argparse
 import json
@@ -32,6 +38,8 @@ from mmseg_uda.datasets.class_tables import CLASS_SETTINGS  # noqa: E402
 from mmseg_uda.datasets.synthia import SynthiaDataset  # noqa: E402
 from mmseg_uda.datasets.transforms.load_depth import (  # noqa: E402
     read_synthia_depth, synthia_depth_from_raw)
+from mmseg_uda.models.utils.cell_centres import \
+    cell_centre_rows_cols  # noqa: E402
 from mmseg_uda.models.utils.class_gmm_density import (  # noqa: E402
     GMM_FEATURES, GMM_FORMAT)
 from mmseg_uda.utils.atomic_write import atomic_write_bytes  # noqa: E402
@@ -50,6 +58,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         metavar=('W', 'H'),
                         help='stride-8 grid of the training input '
                         '(161 96 for 1280x760, 81 41 for 640x320)')
+    parser.add_argument('--input-size', type=int, nargs=2, default=None,
+                        metavar=('W', 'H'),
+                        help='training input size the labels and depth maps '
+                        'are first resized to (nearest, as the depth '
+                        'configs\' Resize); default: their own size '
+                        '(SYNTHIA: 1280x760)')
     parser.add_argument('--num-components', type=int, default=5)
     parser.add_argument('--seed', type=int, default=1234)
     parser.add_argument('--max-points-per-class', type=int, default=2000000,
@@ -61,22 +75,36 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def grid_points(label: np.ndarray, depth: np.ndarray, grid_size: Sequence[int],
-                num_classes: int) -> Dict[int, np.ndarray]:
+def grid_points(label: np.ndarray,
+                depth: np.ndarray,
+                grid_size: Sequence[int],
+                num_classes: int,
+                input_size: Optional[Sequence[int]] = None
+                ) -> Dict[int, np.ndarray]:
     """(column, row, d) of each class's cells on the grid.
+
+    Label and depth are read at the same points, the cells' centres
+    (Pillow's nearest resize), as the depth term reads the source's GT.
 
     Args:
         label (np.ndarray): Train ids, (H, W), uint8.
         depth (np.ndarray): d, (H, W), float32.
         grid_size (Sequence[int]): (W, H) of the grid.
         num_classes (int): Classes to collect (ids >= it are ignored).
+        input_size (Sequence[int], optional): (W, H) of the training input
+            both are first resized to (cv2 nearest); None: as they are.
 
     Returns:
         dict[int, np.ndarray]: Class -> (n, 3) float64 points.
     """
-    size = tuple(int(s) for s in grid_size)
-    label = cv2.resize(label, size, interpolation=cv2.INTER_NEAREST)
-    depth = cv2.resize(depth, size, interpolation=cv2.INTER_NEAREST)
+    if input_size is not None:
+        size = tuple(int(s) for s in input_size)
+        label = cv2.resize(label, size, interpolation=cv2.INTER_NEAREST)
+        depth = cv2.resize(depth, size, interpolation=cv2.INTER_NEAREST)
+    centre_rows, centre_cols = cell_centre_rows_cols(
+        label.shape, (grid_size[1], grid_size[0]))
+    label = label[np.ix_(centre_rows, centre_cols)]
+    depth = depth[np.ix_(centre_rows, centre_cols)]
     rows, cols = np.indices(label.shape)
     points = {}
     for c in np.unique(label):
@@ -88,8 +116,10 @@ def grid_points(label: np.ndarray, depth: np.ndarray, grid_size: Sequence[int],
     return points
 
 
-def collect_points(data_root: str, num_classes: int,
-                   grid_size: Sequence[int]):
+def collect_points(data_root: str,
+                   num_classes: int,
+                   grid_size: Sequence[int],
+                   input_size: Optional[Sequence[int]] = None):
     """Read every labelled image with its depth map (progress bar).
 
     Returns:
@@ -115,8 +145,8 @@ def collect_points(data_root: str, num_classes: int,
                 f'depth map {info["depth_map_path"]!r} has (H, W) = '
                 f'{depth.shape}, its label {info["seg_map_path"]!r} '
                 f'{label.shape}')
-        for c, pts in grid_points(label, depth, grid_size,
-                                  num_classes).items():
+        for c, pts in grid_points(label, depth, grid_size, num_classes,
+                                  input_size).items():
             points[c].append(pts)
         bar.update()
     sys.stdout.write('\n')
@@ -182,7 +212,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f'{args.num_components}, seed {args.seed}, at most '
           f'{args.max_points_per_class or "all"} cells per class')
     points, num_images = collect_points(args.data_root, args.num_classes,
-                                        args.grid_size)
+                                        args.grid_size, args.input_size)
     classes = fit_all(points, args)
     result = dict(
         format=GMM_FORMAT,
@@ -194,14 +224,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             source='SYNTHIA RAND-CITYSCAPES',
             data_root=osp.abspath(args.data_root),
             label_setting=f'{args.num_classes} classes',
-            depth='65536 / (raw + 1), nearest-resized to the grid',
+            depth='65536 / (raw + 1)',
+            sampling=('label and depth at the cell centres (Pillow nearest) '
+                      'of the ' + ('file\'s own frame' if args.input_size is
+                                   None else '{}x{} frame (cv2 nearest)'
+                                   .format(*args.input_size))),
             num_images=num_images),
         settings=dict(
             library='sklearn.mixture.GaussianMixture',
             covariance_type='diag',
             seed=args.seed,
             max_iter=args.max_iter,
-            max_points_per_class=args.max_points_per_class),
+            max_points_per_class=args.max_points_per_class,
+            input_size=(None if args.input_size is None else list(
+                args.input_size))),
         classes=classes)
     atomic_write_bytes(json.dumps(result, indent=1).encode(), args.out)
     print(f'wrote {args.out}')

@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from mmseg_uda.datasets.data_root_check import DataRootError
 from mmseg_uda.datasets.transforms.checked_load_image import CorruptFileError
@@ -52,17 +53,59 @@ def test_fit_recovers_known_parameters():
     assert fitted['converged']
 
 
-def test_grid_points_are_nearest_cells_of_each_class():
-    label = np.full((4, 6), 255, np.uint8)
-    label[0:2, 0:2] = 1  # top-left grid cell (0, 0)
-    label[2:4, 4:6] = 0  # bottom-right cell (col 2, row 1)
-    label[0:2, 4:6] = 9  # outside the class setting: not collected
-    depth = np.arange(24, dtype=np.float32).reshape(4, 6)
-    points = tool.grid_points(label, depth, (3, 2), num_classes=3)
-    assert set(points) == {0, 1}
-    # nearest resize 6x4 -> 3x2 reads source pixels (2 * row, 2 * col)
-    np.testing.assert_array_equal(points[1], [[0, 0, depth[0, 0]]])
-    np.testing.assert_array_equal(points[0], [[2, 1, depth[2, 4]]])
+def pillow_nearest(frame, grid_wh):
+    """Pillow's nearest resize of an (H, W) uint8 or float32 array."""
+    return np.asarray(Image.fromarray(frame).resize(tuple(grid_wh),
+                                                    Image.NEAREST))
+
+
+def expected_points(label, depth, grid_wh, num_classes):
+    """Class -> (column, row, d) of the grid cells whose label, read at the
+    cell centre as the depth is (Pillow nearest), is that class."""
+    labels, depths = (pillow_nearest(label, grid_wh),
+                      pillow_nearest(depth, grid_wh))
+    points = {}
+    for row in range(labels.shape[0]):
+        for col in range(labels.shape[1]):
+            c = int(labels[row, col])
+            if c < num_classes:
+                points.setdefault(c, []).append((col, row, depths[row, col]))
+    return {c: np.array(p, np.float64) for c, p in points.items()}
+
+
+# the 161x96 grid of SYNTHIA's 1280x760 frame, and a small odd frame
+@pytest.mark.parametrize('frame_hw, grid_wh', [((760, 1280), (161, 96)),
+                                               ((23, 37), (5, 3))])
+def test_grid_points_are_read_at_cell_centres(frame_hw, grid_wh):
+    rows, cols = np.indices(frame_hw)
+    # a label changing pixel by pixel (ids 0-2, 9 outside a 3-class
+    # setting, 255) and distinct depths
+    label = np.array([0, 1, 2, 9, 255], np.uint8)[(7 * rows + 3 * cols) % 5]
+    depth = (1 + rows * frame_hw[1] + cols).astype(np.float32)
+    points = tool.grid_points(label, depth, grid_wh, num_classes=3)
+    expected = expected_points(label, depth, grid_wh, 3)
+    assert set(points) == set(expected) == {0, 1, 2}
+    for c in expected:
+        np.testing.assert_array_equal(points[c], expected[c])
+    # not the cells' top-left pixel (cv2's and torch's nearest)
+    top_left = cv2.resize(depth, grid_wh, interpolation=cv2.INTER_NEAREST)
+    assert not np.isin(points[0][:, 2], top_left).all()
+
+
+def test_grid_points_of_a_resized_input_frame():
+    """--input-size: the label and depth are first resized to the training
+    input (cv2 nearest, the configs' Resize), then read at cell centres."""
+    rows, cols = np.indices((76, 128))
+    label = np.array([0, 1, 255], np.uint8)[(5 * rows + cols) % 3]
+    depth = (1 + rows * 128 + cols).astype(np.float32)
+    points = tool.grid_points(label, depth, (9, 5), num_classes=2,
+                              input_size=(64, 40))
+    frame = [cv2.resize(a, (64, 40), interpolation=cv2.INTER_NEAREST)
+             for a in (label, depth)]
+    expected = expected_points(*frame, (9, 5), 2)
+    assert set(points) == set(expected) == {0, 1}
+    for c in expected:
+        np.testing.assert_array_equal(points[c], expected[c])
 
 
 @pytest.fixture
@@ -86,8 +129,7 @@ def test_tool_writes_a_file_the_depth_term_accepts(synthia, tmp_path):
         label = cv2.imread(
             str(synthia / 'GT' / 'LABELS' / f'{name}_labelTrainIds7.png'),
             cv2.IMREAD_UNCHANGED)
-        small = cv2.resize(label, (5, 3), interpolation=cv2.INTER_NEAREST)
-        cells += int((small < 7).sum())
+        cells += int((pillow_nearest(label, (5, 3)) < 7).sum())
     assert sum(c['num_points'] for c in gmm['classes']) == cells
     again = tmp_path / 'again.json'
     tool.main([str(synthia), '--num-classes', '7', '--grid-size', '5', '3',

@@ -11,6 +11,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ..losses.berhu_loss import berhu_loss
+from ..utils.cell_centres import sample_cell_centres
 from ..utils.class_gmm_density import ClassGMMDensity
 from ..utils.frozen_call import frozen_call
 from .domain_outputs import DomainOutputs
@@ -44,7 +45,7 @@ class DepthDistribution(BaseModule):
     logits (detached)::
 
         source_loss:
-          loss_bal_src = w_bs * berHu(den_s, D(y_s, d_gt at the grid))
+          loss_bal_src = w_bs * berHu(den_s, D(y_s, d_gt * [gt == y_s]))
           loss_depth   = w_d  * berHu(up(dep_s), d_gt)
         loss:
           loss_bal_tgt = w_bt * berHu(den_t, D(y_t, dep_t.detach()))
@@ -53,8 +54,13 @@ class DepthDistribution(BaseModule):
           loss_disc = w_D * (BCE(D(m_s.detach()), 0)
                              + BCE(D(m_t.detach()), 1))
 
-    ``d_gt`` is the source's ``gt_depth_map`` (``LoadSynthiaDepth``),
-    nearest-resized to the grid for the density target. The source CE
+    ``d_gt`` is the source's ``gt_depth_map`` (``LoadSynthiaDepth``) and
+    ``gt`` its label; for the density target both are read at the centres
+    of the grid's cells in the input-size frame (Pillow's nearest resize,
+    :func:`sample_cell_centres`), and class ``y_s``'s mixture is evaluated
+    at ``d_gt`` where the label agrees with ``y_s`` and at depth 0 where it
+    does not (ignore included), as the release does (METHODS.md sec. 6.4;
+    no ``d > 0`` mask on the source side). The source CE
     (class-weighted) is the decode head's loss. ``loss_adv`` is computed by
     a functional call of D on detached parameters (no gradient reaches D;
     the released code freezes D for that backward); ``loss_disc`` reads
@@ -169,7 +175,42 @@ class DepthDistribution(BaseModule):
                 'DepthDistribution: source samples without gt_depth_map '
                 f'({missing or "no data samples"}); the source pipeline '
                 'needs LoadSynthiaDepth and SynthiaDataset(with_depth=True)')
-        return torch.stack([s.gt_depth_map.data for s in samples]).float()
+        gt_depth = torch.stack([s.gt_depth_map.data
+                                for s in samples]).float()
+        if gt_depth.shape[2:] != source.inputs.shape[2:]:
+            raise ValueError(
+                f'DepthDistribution: gt_depth_map {tuple(gt_depth.shape)} '
+                f'does not match the images {tuple(source.inputs.shape)}')
+        return gt_depth.to(source.inputs.device)
+
+    def source_density_target(self, source: DomainOutputs, gt_depth: Tensor,
+                              grid) -> Tensor:
+        """The source's density target (METHODS.md sec. 5, 6.4).
+
+        For each cell, with ``c`` its predicted class: class c's mixture at
+        depth ``d * [gt == c]``, where ``d`` and the label ``gt`` are read
+        at the cell's centre in the input-size frame (Pillow's nearest
+        resize): 0 where prediction and label disagree (or the label is
+        ignore), and evaluated there too.
+
+        Args:
+            source (DomainOutputs): Source outputs with ``gt_sem_seg``.
+            gt_depth (Tensor): (B, 1, H, W) depth at the input size.
+            grid (tuple[int, int]): (h, w) of the density head's output.
+
+        Returns:
+            Tensor: Targets, shape (B, 1, h, w), float32, no gradient.
+        """
+        labels = torch.stack(
+            [s.gt_sem_seg.data[0] for s in source.data_samples])
+        if labels.shape[1:] != gt_depth.shape[2:]:
+            raise ValueError(
+                f'DepthDistribution: gt_sem_seg {tuple(labels.shape)} does '
+                f'not match gt_depth_map {tuple(gt_depth.shape)}')
+        classes = self._grid_classes(source, grid)
+        labels = sample_cell_centres(labels.to(classes.device), grid)
+        depth = sample_cell_centres(gt_depth[:, 0], grid)
+        return self.gmm(classes, depth.masked_fill(labels != classes, 0))
 
     def source_loss(self, source: DomainOutputs) -> Dict[str, Tensor]:
         """Source balance and depth losses (through the source graph).
@@ -182,13 +223,8 @@ class DepthDistribution(BaseModule):
         """
         depth, density = self._heads(source)
         grid = tuple(density.shape[2:])
-        gt_depth = self._gt_depth(source).to(density.device)
-        if gt_depth.shape[2:] != source.inputs.shape[2:]:
-            raise ValueError(
-                f'DepthDistribution: gt_depth_map {tuple(gt_depth.shape)} '
-                f'does not match the images {tuple(source.inputs.shape)}')
-        gt_grid = F.interpolate(gt_depth, size=grid, mode='nearest')[:, 0]
-        target = self.gmm(self._grid_classes(source, grid), gt_grid)
+        gt_depth = self._gt_depth(source)
+        target = self.source_density_target(source, gt_depth, grid)
         self._source_map = self._map(source, density).detach()
         size = source.inputs.shape[2:]
         return dict(

@@ -93,8 +93,12 @@ def grid_tables(weights: Tensor, means: Tensor, variances: Tensor,
     (v_j - mu_ckj)^2 / var_ckj]``, a sum of one term per feature. The
     column and row terms take only ``w`` and ``h`` values per (c, k), so
     they are tabulated (the constant joins the column table); the depth
-    term is a quadratic ``a_ck d^2 + b_ck d`` with ``a = -1 / (2 var)``,
-    ``b = mu / var`` (its ``-mu^2 / (2 var)`` is in the constant).
+    term is left to each cell, from ``mu`` and ``-1 / (2 var)``. Every
+    term is the direct form ``(v - mu)^2 / var``, never the expanded
+    quadratic ``v^2 / var - 2 v mu / var + mu^2 / var``: fitted components
+    can be very narrow (``var_d = 1e-6`` at ``mu_d = 65536``, raw SYNTHIA
+    depth 0; METHODS.md sec. 6.4), where the expansion's terms of ~1e15
+    cancel and leave errors of order 1 in the log density.
 
     Args:
         weights (Tensor): (C, K) mixture weights pi.
@@ -105,24 +109,25 @@ def grid_tables(weights: Tensor, means: Tensor, variances: Tensor,
 
     Returns:
         tuple[Tensor, Tensor, Tensor]: The column table (C * w, K), the row
-        table (C * h, K), and the depth coefficients ``[a | b]`` (C, 2K).
+        table (C * h, K), and the depth coefficients ``[mu | -1 / (2 var)]``
+        (C, 2K).
     """
-    inv = variances.reciprocal()
-    quad, lin = -0.5 * inv, means * inv  # (C, K, 3) each
+    neg_half_inv = -0.5 * variances.reciprocal()  # (C, K, 3)
     # log 0 = -inf: a component (or class) of weight 0 contributes nothing.
-    const = (torch.log(weights) - 0.5 *
-             (torch.log(2 * math.pi * variances) +
-              means.pow(2) * inv).sum(-1))  # (C, K)
-    cols = torch.arange(width, device=means.device,
-                        dtype=means.dtype)[:, None]  # (w, 1)
-    rows = torch.arange(height, device=means.device,
-                        dtype=means.dtype)[:, None]  # (h, 1)
-    col_table = (quad[:, None, :, 0] * cols + lin[:, None, :, 0]) * cols
-    row_table = (quad[:, None, :, 1] * rows + lin[:, None, :, 1]) * rows
+    const = (torch.log(weights) -
+             0.5 * torch.log(2 * math.pi * variances).sum(-1))  # (C, K)
+
+    def table(feature: int, length: int) -> Tensor:
+        """-(v - mu)^2 / (2 var) for v = 0 .. length - 1, (C, length, K)."""
+        v = torch.arange(length, device=means.device,
+                         dtype=means.dtype)[:, None]  # (length, 1)
+        diff = v - means[:, None, :, feature]
+        return diff.square_().mul_(neg_half_inv[:, None, :, feature])
+
     k = weights.shape[1]
-    return ((col_table + const[:, None]).reshape(-1, k),
-            row_table.reshape(-1, k),
-            torch.cat([quad[..., 2], lin[..., 2]], dim=1))
+    return ((table(0, width) + const[:, None]).reshape(-1, k),
+            table(1, height).reshape(-1, k),
+            torch.cat([means[..., 2], neg_half_inv[..., 2]], dim=1))
 
 
 def grid_mixture_density(classes: Tensor, depth: Tensor,
@@ -132,10 +137,11 @@ def grid_mixture_density(classes: Tensor, depth: Tensor,
 
     Batched: per cell two lookups of K log terms in the tables of
     :func:`grid_tables` (by class and column, by class and row), one of
-    the class's depth coefficients, two fused multiply-adds and one
-    ``exp``; no per-class or per-cell Python loop, no (cells, C) or
-    (cells, K, 3) intermediate. (Densities are far below float64's range
-    limit, so the sum of ``exp`` needs no max shift.)
+    the class's depth coefficients, ``(d - mu)^2 * (-1 / (2 var))`` added
+    in (a subtraction, a square, a fused multiply-add) and one ``exp``; no
+    per-class or per-cell Python loop, no (cells, C) or (cells, K, 3)
+    intermediate. (Densities are far below float64's range limit, so the
+    sum of ``exp`` needs no max shift.)
 
     Args:
         classes (Tensor): (B, h, w) class of each cell (long).
@@ -154,10 +160,9 @@ def grid_mixture_density(classes: Tensor, depth: Tensor,
     log_terms = F.embedding((classes * width + cols).reshape(-1), col_table)
     log_terms += F.embedding((classes * height + rows).reshape(-1),
                              row_table)
-    coef = F.embedding(classes.reshape(-1), depth_coef)  # (N, 2K): a | b
-    d = depth.reshape(-1, 1)
-    # a d^2 + b d = (a d + b) d
-    log_terms.addcmul_(torch.addcmul(coef[:, k:], coef[:, :k], d), d)
+    coef = F.embedding(classes.reshape(-1), depth_coef)  # (N, 2K)
+    diff = torch.sub(depth.reshape(-1, 1), coef[:, :k])  # d - mu, (N, K)
+    log_terms.addcmul_(diff.square_(), coef[:, k:])
     return log_terms.exp_().sum(-1).reshape(classes.shape)
 
 

@@ -6,6 +6,7 @@ import copy
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,8 +15,10 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+from PIL import Image
 
 import mmseg_uda  # noqa: F401
+from mmseg_uda.models.uda.domain_outputs import DomainOutputs
 from mmseg_uda.models.utils.class_gmm_density import GMM_FORMAT
 
 C, K = 4, 2
@@ -176,6 +179,22 @@ def density_target(classes, labels, depth):
     return out
 
 
+def pillow_nearest(frame, grid_hw):
+    """Pillow's nearest resize of an (H, W) uint8 or float32 array."""
+    return np.asarray(Image.fromarray(frame).resize(
+        (grid_hw[1], grid_hw[0]), Image.NEAREST))
+
+
+def source_depth_on_grid(label, depth, pred):
+    """The depth the source target evaluates (METHODS.md sec. 6.4): GT depth
+    and label at the cells' centres (Pillow nearest), depth 0 where the
+    label is not the predicted class."""
+    grid = pred.shape
+    on_grid = pillow_nearest(np.asarray(depth, np.float32), grid)
+    labels = pillow_nearest(np.asarray(label, np.uint8), grid)
+    return np.where(labels == pred, on_grid, 0).astype(np.float32)
+
+
 def entropy(p):
     return -p * torch.log2(p + 1e-30) / math.log2(C)
 
@@ -207,10 +226,11 @@ def reference_step(model, classes, img_s, img_t, label, depth):
     s = up(s8, size)
     den_s, dep_s = regress(term.density_head, f_s), regress(
         term.depth_head, f_s)
-    rows = (torch.arange(h) * H / h).long()  # nearest, as F.interpolate
-    cols = (torch.arange(w) * W / w).long()
-    gt_grid = depth[0][rows][:, cols]
-    d_s = density_target(classes, s8.detach().argmax(1)[0], gt_grid)
+    pred_s = s8.detach().argmax(1)[0]
+    d_s = density_target(
+        classes, pred_s,
+        source_depth_on_grid(label.numpy(), depth[0].numpy(),
+                             pred_s.numpy()))
     loss_src = weighted_ce(s, label) + 0.01 * berhu(den_s, d_s) + \
         0.005 * berhu(up(dep_s, size), depth[None])
     loss_src.backward()
@@ -267,6 +287,105 @@ def test_one_iteration_matches_the_released_step(tmp_path):
         assert any(n.startswith(part) for n in moved), part
     # The GMM is in the checkpoint.
     assert 'uda_terms.0.gmm.means' in model.state_dict()
+
+
+def direct_target(classes, pred, depth):
+    """255 (1 - exp(-1e6 p)) of every cell, the mixture in float64 NumPy."""
+    pi = np.array([c['weights'] for c in classes])
+    mu = np.array([c['means'] for c in classes])
+    var = np.array([c['variances'] for c in classes])
+    rows, cols = np.indices(pred.shape)
+    v = np.stack([cols, rows, depth.astype(np.float64)], -1)[..., None, :]
+    m, s = mu[pred], var[pred]
+    normal = np.exp(-(v - m)**2 / (2 * s)) / np.sqrt(2 * math.pi * s)
+    return 255 * (1 - np.exp(-1e6 * (pi[pred] * normal.prod(-1)).sum(-1)))
+
+
+# the 161x96 grid of the 1280x760 input (ceil-mode stride 8) and a small
+# odd frame
+@pytest.mark.parametrize('frame_hw, grid_hw', [((760, 1280), (96, 161)),
+                                               ((23, 37), (3, 5))])
+def test_source_density_target_is_the_masked_depth_at_cell_centres(
+        tmp_path, frame_hw, grid_hw):
+    (height, width), (h, w) = frame_hw, grid_hw
+    # mixtures with p ~ 1e-6 over the grid (targets in the mapping's range)
+    sigma_d = 1 / ((2 * math.pi)**1.5 * (w / 2) * (h / 2) * 2e-6)
+    g = torch.Generator().manual_seed(0)
+    classes = [
+        dict(weights=[0.6, 0.4],
+             means=torch.stack([torch.rand(K, generator=g) * w,
+                                torch.rand(K, generator=g) * h,
+                                torch.rand(K, generator=g) * sigma_d],
+                               1).tolist(),
+             variances=[[(w / 2)**2, (h / 2)**2, sigma_d**2]] * K)
+        for _ in range(C)
+    ]
+    path = tmp_path / 'gmm.json'
+    path.write_text(json.dumps(dict(
+        format=GMM_FORMAT, num_classes=C, grid_size=[w, h],
+        num_components=K, classes=classes)))
+    small_head = dict(type='ChannelMeanRegressionHead', in_channels=8,
+                      channels=(4, 4, 2))
+    term = MODELS.build(dict(
+        type='DepthDistribution', num_classes=C, gmm_file=str(path),
+        num_components=K, in_channels=8, depth_head=small_head,
+        density_head=small_head))
+    # a frame of distinct depths and a label that changes pixel by pixel,
+    # ignore (255) included
+    rows, cols = np.indices(frame_hw)
+    depth = (1 + 3 * sigma_d * (rows * width + cols) /
+             (height * width)).astype(np.float32)
+    assert np.unique(depth).size == depth.size
+    label = ((7 * rows + 3 * cols) % (C + 1)).astype(np.uint8)
+    label[label == C] = 255
+    grid_rows, grid_cols = np.indices(grid_hw)
+    pred = (grid_rows + 2 * grid_cols) % C
+    sample = SegDataSample(
+        gt_sem_seg=PixelData(data=torch.from_numpy(label).long()[None]),
+        gt_depth_map=PixelData(data=torch.from_numpy(depth)[None]))
+    logits = 10 * F.one_hot(torch.from_numpy(pred), C).permute(2, 0, 1)
+    feat = torch.randn(1, 8, h, w, generator=g)
+    source = DomainOutputs(
+        torch.zeros(1, 3, height, width), (None, None, None, feat),
+        dict(main=logits[None].float()), True, [sample])
+
+    seen = {}
+    gmm_forward, head_forward = term.gmm.forward, term.density_head.forward
+
+    def keep_gmm(classes, depth):
+        seen.update(classes=classes, depth=depth)
+        seen['target'] = gmm_forward(classes, depth)
+        return seen['target']
+
+    def keep_head(x):
+        seen['den'] = head_forward(x)
+        return seen['den']
+
+    term.gmm.forward, term.density_head.forward = keep_gmm, keep_head
+    losses = term.source_loss(source)
+
+    expected_depth = source_depth_on_grid(label, depth, pred)
+    np.testing.assert_array_equal(seen['classes'][0].numpy(), pred)
+    np.testing.assert_array_equal(seen['depth'][0].numpy(), expected_depth)
+    # the hand-made frame has all three kinds of cells at the centres
+    labels = pillow_nearest(label, grid_hw)
+    assert (labels == pred).any() and (labels == 255).any()
+    assert ((labels != pred) & (labels != 255)).any()
+    # not the cells' top-left pixel (torch's and cv2's nearest)
+    top_left = F.interpolate(torch.from_numpy(depth)[None, None],
+                             size=grid_hw, mode='nearest')[0, 0].numpy()
+    assert not np.array_equal(
+        np.where(labels == pred, top_left, 0), expected_depth)
+    target = direct_target(classes, pred, expected_depth)
+    torch.testing.assert_close(seen['target'][0, 0].double(),
+                               torch.from_numpy(target), rtol=1e-5, atol=1e-3)
+    # d = 0 cells are evaluated there, not masked out of the target
+    zero = expected_depth == 0
+    assert zero.any() and (target[zero] > 1).all()
+    assert (target > 1).all() and (target < 254).any()
+    target = torch.from_numpy(target)[None, None].float()
+    torch.testing.assert_close(losses['loss_bal_src'],
+                               0.01 * berhu(seen['den'], target))
 
 
 def loss_of(model, data):

@@ -87,6 +87,62 @@ def test_batched_targets_equal_the_per_pixel_mixture(tmp_path, monkeypatch,
     assert (got < 250).any() and (got > 1).any()
 
 
+def direct_density(classes, labels, depth):
+    """``sum_k pi_k prod_j N(v_j; mu_kj, var_kj)`` of every cell in float64
+    NumPy, ``v = (column, row, depth)``: the formula as written."""
+    pi = np.array([c['weights'] for c in classes])  # (C, K)
+    mu = np.array([c['means'] for c in classes])  # (C, K, 3)
+    var = np.array([c['variances'] for c in classes])
+    rows, cols = np.indices(labels.shape[-2:])
+    v = np.stack(np.broadcast_arrays(cols, rows, depth), -1)  # (B, h, w, 3)
+    m, s = mu[labels], var[labels]  # (B, h, w, K, 3)
+    normal = np.exp(-(v[..., None, :] - m)**2 /
+                    (2 * s)) / np.sqrt(2 * math.pi * s)
+    return (pi[labels] * normal.prod(-1)).sum(-1)
+
+
+def test_narrow_components_equal_the_direct_formula(tmp_path):
+    """Components as narrow as the fitted ones (var_d = 1e-6 at mu_d =
+    65536, raw SYNTHIA depth 0; narrow column and row ones too): the density
+    of every cell within 1e-6 (relative) of the formula in float64."""
+    grid = (161, 96)
+    classes = [
+        dict(weights=[0.7, 0.3],
+             means=[[80., 48., 65536.], [40., 20., 30.]],
+             variances=[[2000., 800., 1e-6], [500., 300., 400.]]),
+        dict(weights=[0.4, 0.6],
+             means=[[150.0007, 30., 20.], [100., 60., 40.]],
+             variances=[[1e-6, 100., 1e3], [900., 400., 600.]]),
+        dict(weights=[0.5, 0.5],
+             means=[[10., 90.0005, 5.], [120., 10., 50.]],
+             variances=[[300., 1e-6, 50.], [700., 200., 800.]]),
+    ]
+    density = ClassGMMDensity(
+        write_gmm(tmp_path / 'narrow.json', grid=grid, classes=classes),
+        NUM_CLASSES, num_components=K, grid_size=grid)
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, NUM_CLASSES, (2, grid[1], grid[0]))
+    depth = rng.uniform(0, 100, labels.shape)
+    # class 0's cells near its narrow component: d - 65536 in 0, +-1e-3,
+    # -2.5e-3 (about 0.5 to 3 sigma) or ordinary depths
+    near = (labels == 0) & (rng.random(labels.shape) < 0.7)
+    offsets = np.array([0., 1e-3, -1e-3, -2.5e-3])
+    depth[near] = 65536. + offsets[rng.integers(0, 4, near.sum())]
+    got = density.density(torch.from_numpy(labels),
+                          torch.from_numpy(depth)).numpy()
+    expected = direct_density(classes, labels, depth)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=0)
+    # the narrow components carry mass (the test is not about zeros)
+    assert expected[near].min() > 10 * expected[(labels == 0) & ~near].max()
+    assert (expected > 0).all()  # and no cell underflows to 0
+    narrow_col = (labels == 1) & (np.arange(grid[0]) == 150)
+    narrow_row = (labels == 2) & (np.arange(grid[1])[:, None] == 90)
+    assert narrow_col.any() and narrow_row.any()
+    for cells, c in ((narrow_col, 1), (narrow_row, 2)):
+        others = (labels == c) & ~cells
+        assert expected[cells].max() > 10 * expected[others].max()
+
+
 def test_parameters_are_checkpointed_buffers_and_loading_is_lazy(tmp_path):
     path = tmp_path / 'later.json'
     density = ClassGMMDensity(str(path), NUM_CLASSES, num_components=K)
