@@ -38,6 +38,10 @@ from .checkpoint_safety import last_loaded_source
 MIN_MATCHED_FRACTION = 0.5
 #: State-dict prefix of the methods' own modules (not counted above).
 TERM_PREFIX = 'uda_terms.'
+#: Network parts that no prediction reads (MMSeg's ``predict`` and the
+#: pseudo-label tool use ``decode_head`` only), so evaluation does not
+#: need them.
+TRAINING_ONLY_PREFIXES = ('auxiliary_head.', )
 
 
 class IncompatibleCheckpointError(RuntimeError):
@@ -61,8 +65,9 @@ def require_complete_network(purpose: str) -> Iterator[None]:
     Evaluating or predicting with a network part at its random initial
     weights (a head of another architecture, a truncated state dict)
     produces numbers that look like results. Inside this block every load
-    must provide each tensor of the network (``uda_terms.*``, the methods'
-    own state, aside) by name and shape.
+    must provide each tensor of the network by name and shape, except
+    ``uda_terms.*`` (the methods' own state) and
+    :data:`TRAINING_ONLY_PREFIXES`.
 
     Args:
         purpose (str): Named in the error, e.g. 'evaluation'.
@@ -119,6 +124,18 @@ class MatchSummary:
             text += (f' ({len(self.wrong_shape)} of the missing present with '
                      'another shape)')
         return text
+
+
+def _missing_parts(missing: List[str], wrong_shape: List[str]) -> str:
+    """``'N missing: ...; M present with another shape: ...'``."""
+    misfit = [k for k in missing if k in wrong_shape]
+    absent = [k for k in missing if k not in misfit]
+    parts = [f'{len(absent)} missing: {describe_keys(absent)}'] if absent \
+        else []
+    if misfit:
+        parts.append(f'{len(misfit)} present with another shape: '
+                     f'{describe_keys(misfit)}')
+    return '; '.join(parts)
 
 
 def describe_keys(keys: List[str], limit: int = 12) -> str:
@@ -209,27 +226,23 @@ def check_state_dict(module: nn.Module,
             f'Missing e.g. {examples}; its own keys e.g. {foreign}. Convert '
             'it first (tools/model_converters/) or check the config.')
     missing = summary.network_missing
-    wrong_shape = [k for k in summary.wrong_shape if k in missing]
-    absent = [k for k in missing if k not in wrong_shape]
-    parts = ([f'{len(absent)} missing: {describe_keys(absent)}']
-             if absent else []) + ([
-                 f'{len(wrong_shape)} present with another shape: '
-                 f'{describe_keys(wrong_shape)}'
-             ] if wrong_shape else [])
     purpose = _COMPLETE_FOR[0]
-    if missing and purpose is not None:
+    needed = [k for k in missing if not k.startswith(TRAINING_ONLY_PREFIXES)]
+    if needed and purpose is not None:
         raise IncompleteCheckpointError(
-            f'Refusing {source} for {purpose}: {len(missing)} of the '
-            f'network\'s tensors would keep their initial (random) weights '
-            f'({"; ".join(parts)}). {purpose.capitalize()} needs every '
-            f'tensor of the network ({TERM_PREFIX}* aside): use the '
-            'checkpoint of this config\'s architecture (e.g. not a '
+            f'Refusing {source} for {purpose}: {len(needed)} of the '
+            'network\'s tensors would keep their initial (random) weights '
+            f'({_missing_parts(needed, summary.wrong_shape)}). '
+            f'{purpose.capitalize()} needs every tensor of the network '
+            f'({TERM_PREFIX}* and the training-only auxiliary_head.* aside): '
+            'use the checkpoint of this config\'s architecture (e.g. not a '
             'DeepLab-V3+ checkpoint under a DeepLab-V2 config) or convert it '
             '(tools/model_converters/).')
     if missing:
         print_log(
             f'{source} leaves {len(missing)} of the network\'s tensors at '
-            f'their initial weights ({"; ".join(parts)})',
+            'their initial weights '
+            f'({_missing_parts(missing, summary.wrong_shape)})',
             logger='current',
             level=logging.WARNING)
     return summary

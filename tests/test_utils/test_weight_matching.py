@@ -73,9 +73,11 @@ def test_backbone_only_weights_load_with_a_summary(tmp_path, monkeypatch):
 
 
 class NetWithTerm(Net):
+    """With a method's own state and a training-only auxiliary head."""
 
     def __init__(self):
         super().__init__()
+        self.auxiliary_head = nn.Conv2d(4, 2, 1)
         self.uda_terms = nn.ModuleList([nn.Linear(1, 1)])
 
 
@@ -91,18 +93,20 @@ def test_evaluation_needs_every_network_tensor(tmp_path, monkeypatch):
     # training's load_from: loads, warning with the keys
     load_checkpoint(NetWithTerm(), str(path))
     assert logged[-1] == (
-        f"{path} leaves 3 of the network's tensors at their initial weights "
-        '(2 missing: head.* (2): head.weight, head.bias; 1 present with '
-        'another shape: backbone.2.* (1): backbone.2.weight)')
+        f"{path} leaves 5 of the network's tensors at their initial weights "
+        '(4 missing: head.* (2), auxiliary_head.* (2): head.weight, '
+        'head.bias, auxiliary_head.weight, auxiliary_head.bias; 1 present '
+        'with another shape: backbone.2.* (1): backbone.2.weight)')
     with pytest.raises(IncompleteCheckpointError) as err:
         with require_complete_network('evaluation'):
             load_checkpoint(NetWithTerm(), str(path))
     message = str(err.value)
     assert message.startswith(f'Refusing {path} for evaluation: 3 of the '
                               "network's tensors")
-    assert 'head.weight, head.bias' in message
+    assert '(2 missing: head.* (2): head.weight, head.bias;' in message
     assert 'another shape: backbone.2.* (1): backbone.2.weight' in message
-    # the method's own state (uda_terms.*) may be missing
+    # the method's own state (uda_terms.*) and the auxiliary head, which no
+    # prediction reads, may be missing
     torch.save(dict(state_dict=Net().state_dict()), path)
     with require_complete_network('evaluation'):
         load_checkpoint(NetWithTerm(), str(path))
