@@ -72,6 +72,8 @@ from mmseg_uda.models.utils.spatial_prior import (  # noqa: E402
 from mmseg_uda.utils.atomic_write import (atomic_write_bytes,  # noqa: E402
                                           remove_stale_temporaries)
 from mmseg_uda.utils.launch import check_checkpoint_arg  # noqa: E402
+from mmseg_uda.utils.weight_matching import \
+    require_complete_network  # noqa: E402
 
 PSEUDO_LABEL_SUFFIX = '_pseudoTrainIds.png'
 META_FILE = 'pseudo_labels.json'
@@ -202,9 +204,14 @@ def full_resolution_logits(model: torch.nn.Module, batch: dict) -> Tensor:
 
 
 def build_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
-    """The config's model with the checkpoint's weights, in eval mode."""
+    """The config's model with the checkpoint's weights, in eval mode.
+
+    Every tensor of the network must come from the checkpoint (the state
+    of the method's terms, e.g. a discriminator, need not).
+    """
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    with require_complete_network('pseudo-label generation'):
+        load_checkpoint(model, checkpoint, map_location='cpu')
     return model.to(device).eval()
 
 

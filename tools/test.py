@@ -16,6 +16,8 @@ from mmseg_uda.utils.config_keys import warn_unread_config_keys  # noqa: E402
 from mmseg_uda.utils.launch import (check_checkpoint_arg,  # noqa: E402
                                     init_cpu_distributed, set_local_rank,
                                     set_work_dir)
+from mmseg_uda.utils.weight_matching import \
+    require_complete_network  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -149,7 +151,9 @@ def main() -> None:
     init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
     warn_unread_config_keys(cfg)
-    metrics = runner.test()
+    # A network part left at its random initialisation would still score.
+    with require_complete_network('evaluation'):
+        metrics = runner.test()
     if args.save_metrics and runner.rank == 0:
         atomic_write_bytes(
             json.dumps(metrics, indent=2, default=float).encode(),

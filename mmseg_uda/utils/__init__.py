@@ -1,2 +1,2 @@
-from . import (atomic_write, checkpoint_safety, resume,  # noqa: F401
-               weight_matching)
+from . import (atomic_write, checkpoint_integrity,  # noqa: F401
+               checkpoint_safety, resume, weight_matching)

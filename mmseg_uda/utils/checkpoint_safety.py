@@ -17,18 +17,27 @@ open-mmlab://, openmmlab://, mmcls://, pavi://, s3://, petrel://, and any
 scheme registered later) all end in ``torch.load``. While a loader runs,
 ``torch.load`` is therefore replaced by the allow-list load, whatever
 ``weights_only`` or ``pickle_module`` the loader passes.
+
+The same load also refuses damaged files, naming them: a truncated or
+otherwise unreadable zip archive, a pickle (metadata, optimiser settings,
+message hub) that fails the CRC-32 torch wrote for it, and tensors that
+differ from the checkpoint's integrity record
+(:mod:`mmseg_uda.utils.checkpoint_integrity`).
 """
 import contextlib
 import io
 import os
 import os.path as osp
 import pickle
+import zipfile
 from typing import IO, Callable, Iterator, List, Optional, Union
 
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
+
+from .checkpoint_integrity import CorruptCheckpointError, verify_integrity
 
 
 def _numpy_globals() -> List[Callable]:
@@ -85,7 +94,8 @@ def safe_load(f: FileLike,
               map_location: Union[str, Callable, None] = 'cpu',
               source: Optional[str] = None,
               extra_globals: Optional[List[Callable]] = None) -> object:
-    """``torch.load`` with ``weights_only=True`` and mmengine's types.
+    """``torch.load`` with ``weights_only=True`` and mmengine's types,
+    refusing damaged files.
 
     Args:
         f (str | PathLike | file): A local file or a binary buffer.
@@ -96,20 +106,26 @@ def safe_load(f: FileLike,
             for this call only.
 
     Returns:
-        object: The unpickled checkpoint.
+        object: The unpickled checkpoint, verified against its integrity
+        record if it has one.
 
     Raises:
         UnsafeCheckpointError: If it contains other, non-allowed types.
+        CorruptCheckpointError: If it is truncated or damaged, or differs
+            from its integrity record.
     """
     local = isinstance(f, (str, os.PathLike))
     name = source if source is not None else (str(f) if local else
                                               '<in-memory checkpoint>')
-    if local and str(f) != name:
+    # A URL's (or scheme path's) local copy, e.g. torch.hub's download.
+    copy = local and source is not None and str(f) != source
+    if copy:
         name = f'{name} (read from {f})'
+    _check_archive(f, name, copy)
     allowed = SAFE_CHECKPOINT_GLOBALS + list(extra_globals or [])
     with torch.serialization.safe_globals(allowed):
         try:
-            return _TORCH_LOAD(
+            checkpoint = _TORCH_LOAD(
                 f, map_location=map_location, weights_only=True)
         except pickle.UnpicklingError as err:
             unsafe = _unsafe_globals(f, allowed)
@@ -121,6 +137,73 @@ def safe_load(f: FileLike,
                 'file, load it yourself with torch.load(..., '
                 'weights_only=False) and re-save its plain state_dict.'
             ) from err
+        except (RuntimeError, EOFError) as err:
+            text = str(err)
+            if isinstance(err, RuntimeError) and not any(
+                    sign in text
+                    for sign in ('PytorchStreamReader', 'corrupt', 'EOF')):
+                raise RuntimeError(
+                    f'Cannot load checkpoint {name}: {text}') from err
+            raise CorruptCheckpointError(
+                _damaged(name, f'{type(err).__name__}: {text}'
+                         if text else 'it ended early', copy, f)) from err
+    verify_integrity(checkpoint, name)
+    return checkpoint
+
+
+#: First bytes of a zip archive (torch's format since 1.6).
+_ZIP_MAGIC = b'PK\x03\x04'
+
+
+def _damaged(name: str, detail: str, copy: bool, f: FileLike) -> str:
+    """The message for a truncated or damaged checkpoint."""
+    remedy = (f'delete or replace the local copy {f} (a download is '
+              'fetched again)' if copy else 'copy or download it again')
+    return (f'Cannot load checkpoint {name}: the file is truncated or '
+            f'damaged ({detail}). It was cut short or changed after it was '
+            'saved (an interrupted copy or download, a full disk, a writer '
+            f'killed mid-write): {remedy}. For a training run, '
+            'tools/train.py --resume falls back to the previous checkpoint '
+            'by itself.')
+
+
+def _check_archive(f: FileLike, name: str, copy: bool) -> None:
+    """Refuse a zip checkpoint that cannot be opened or whose pickle fails
+    its CRC-32.
+
+    torch reads its archives without checking the CRC-32 it writes, and
+    says only "PytorchStreamReader failed reading zip archive" for a
+    truncated one. A recorded CRC of 0 (``torch.utils.serialization.
+    config.save.compute_crc32=False``) is not checked. Other formats
+    (torch < 1.6) are left to ``torch.load``.
+    """
+    handle = open(f, 'rb') if isinstance(f, (str, os.PathLike)) else f
+    position = handle.tell()
+    try:
+        magic = handle.read(len(_ZIP_MAGIC))
+        if not magic:
+            raise CorruptCheckpointError(
+                _damaged(name, 'it is empty', copy, f))
+        if magic != _ZIP_MAGIC:
+            return
+        handle.seek(position)
+        try:
+            with zipfile.ZipFile(handle) as archive:
+                for info in archive.infolist():
+                    if info.filename.endswith('/data.pkl') and info.CRC:
+                        archive.read(info)
+        except (zipfile.BadZipFile, EOFError, ValueError) as err:
+            what = ('its pickled part (data.pkl: metadata, optimiser '
+                    'settings, message hub) fails the CRC-32 torch wrote for '
+                    'it' if 'CRC' in str(err) else
+                    f'its zip archive cannot be read: {err}')
+            raise CorruptCheckpointError(_damaged(name, what, copy,
+                                                  f)) from err
+    finally:
+        if handle is f:
+            handle.seek(position)
+        else:
+            handle.close()
 
 
 def safe_torch_load(filename: str,
@@ -145,6 +228,25 @@ def safe_torch_load(filename: str,
         raise FileNotFoundError(f'checkpoint file not found: {filename}')
     return safe_load(
         filename, map_location=map_location, extra_globals=extra_globals)
+
+
+def load_checkpoint_source(source: str,
+                           map_location: Union[str, Callable,
+                                               None] = 'cpu') -> object:
+    """A local checkpoint file or any scheme path / URL, loaded safely.
+
+    Args:
+        source (str): A file, or anything mmengine's ``CheckpointLoader``
+            knows (``http(s)://``, ``s3://``, ...).
+        map_location: Passed to :func:`torch.load`.
+
+    Returns:
+        object: The checkpoint, verified against its integrity record.
+    """
+    if '://' in source:
+        return CheckpointLoader.load_checkpoint(
+            source, map_location=map_location)
+    return safe_torch_load(source, map_location=map_location)
 
 
 def _unsafe_globals(f: FileLike, allowed: List[Callable]) -> List[str]:

@@ -4,24 +4,29 @@ mmengine's ``find_latest_checkpoint`` returns whatever ``last_checkpoint``
 says, as a path relative to the *current* directory, even when that file is
 gone. Here ``last_checkpoint`` is read relative to the work dir (the
 checkpoint hook writes it so, and an absolute path is retried in the work
-dir, so a copied work dir resumes), and when it names a missing, unreadable
-or weights-only file the newest work-dir checkpoint that holds a full
-training state is used instead, saying so. Importing ``mmseg_uda`` installs
+dir, so a copied work dir resumes; a URL, written for a remote ``out_dir``,
+is resumed from as it is), and when it names a missing, unreadable,
+damaged (failing its integrity record) or weights-only file the newest
+work-dir checkpoint that holds a full training state is used instead,
+saying so. Importing ``mmseg_uda`` installs
 this lookup for mmengine's ``Runner`` too, and makes ``Runner.resume`` name
 what a checkpoint without training state lacks (mmengine:
 ``KeyError: 'epoch'``).
 """
+import contextlib
 import glob
 import logging
 import os.path as osp
 import re
-from typing import List, Optional, Tuple
+import tempfile
+from typing import Iterator, List, Optional, Tuple
 
 import mmengine.runner.runner as mmengine_runner
+import torch
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from .checkpoint_safety import safe_torch_load
+from .checkpoint_safety import load_checkpoint_source
 
 LAST_CHECKPOINT = 'last_checkpoint'
 #: Names of the checkpoints mmengine's CheckpointHook writes.
@@ -51,12 +56,46 @@ def missing_training_state(checkpoint: object) -> List[str]:
     ]
 
 
+def is_url(path: str) -> bool:
+    """Whether ``path`` is a URL or scheme path (``s3://...``)."""
+    return '://' in path
+
+
+@contextlib.contextmanager
+def fresh_downloads(path: str) -> Iterator[None]:
+    """Download an http(s) ``path`` anew in this block.
+
+    torch.hub keeps a downloaded checkpoint under its file name and loads
+    that copy for any URL ending in the same name, so resuming from
+    ``.../run_b/iter_4000.pth`` would load run A's ``iter_4000.pth``.
+    Inside this block downloads go to a temporary folder (``$TMPDIR``),
+    removed after.
+
+    Args:
+        path (str): The checkpoint being loaded; other paths change nothing.
+    """
+    if not path.startswith(('http://', 'https://')):
+        yield
+        return
+    # torch.hub.get_dir() would return a fixed path where an unset one
+    # follows $TORCH_HOME: restore the attribute itself.
+    previous = getattr(torch.hub, '_hub_dir', None)
+    with tempfile.TemporaryDirectory(prefix='mmseg_uda_resume_') as tmp:
+        torch.hub.set_dir(tmp)
+        try:
+            yield
+        finally:
+            torch.hub._hub_dir = previous
+
+
 def resume_problem(path: str) -> Optional[str]:
-    """Why ``path`` cannot be resumed from, or None if it can."""
-    if not osp.isfile(path):
+    """Why ``path`` (a file or URL) cannot be resumed from, or None if it
+    can."""
+    if not is_url(path) and not osp.isfile(path):
         return 'the file does not exist'
     try:
-        checkpoint = safe_torch_load(path, map_location='cpu')
+        with fresh_downloads(path):
+            checkpoint = load_checkpoint_source(path, map_location='cpu')
     except Exception as err:  # corrupt, truncated, refused: all unusable
         return f'it cannot be loaded ({type(err).__name__}: {err})'
     missing = missing_training_state(checkpoint)
@@ -71,7 +110,7 @@ def named_checkpoint(work_dir: str) -> Optional[str]:
 
     A relative name is relative to ``work_dir``; an absolute one that does
     not exist (a copied or moved work dir) is looked up in ``work_dir`` by
-    its file name.
+    its file name; a URL (a remote ``out_dir``) is returned as it is.
     """
     record = osp.join(work_dir, LAST_CHECKPOINT)
     if not osp.isfile(record):
@@ -80,6 +119,8 @@ def named_checkpoint(work_dir: str) -> Optional[str]:
         name = f.read().strip()
     if not name:
         return None
+    if is_url(name):
+        return name
     if not osp.isabs(name):
         return osp.join(work_dir, name)
     moved = osp.join(work_dir, osp.basename(name))
@@ -149,11 +190,14 @@ _RESUME = Runner.resume
 
 
 def _resume(self: Runner, filename: str, *args, **kwargs) -> None:
-    """``Runner.resume`` that names what a checkpoint lacks."""
+    """``Runner.resume`` that downloads a URL anew and names what a
+    checkpoint lacks."""
     try:
-        _RESUME(self, filename, *args, **kwargs)
+        with fresh_downloads(filename):
+            _RESUME(self, filename, *args, **kwargs)
     except KeyError as err:
-        checkpoint = safe_torch_load(filename, map_location='cpu')
+        with fresh_downloads(filename):
+            checkpoint = load_checkpoint_source(filename, map_location='cpu')
         missing = missing_training_state(checkpoint)
         if not missing:
             raise

@@ -1,8 +1,11 @@
-"""The tools with hostile, foreign and interrupted checkpoints: train.py
-and test.py refuse a pickle with code served over loopback HTTP (payload not
-run) and a checkpoint of another architecture (naming it); the pseudo-label
-tool refuses without claiming its output folder; the pseudo-label tool and
-the model converters killed (SIGKILL) midway and rerun finish."""
+"""The tools with hostile, foreign, damaged, incomplete and interrupted
+checkpoints: train.py and test.py refuse a pickle with code served over
+loopback HTTP (payload not run) and a checkpoint of another architecture
+(naming it); test.py and the pseudo-label tool refuse a checkpoint whose
+tensor bytes changed and one without the head (naming file, tensor and
+keys), the pseudo-label tool without claiming its output folder; the
+pseudo-label tool and the model converters killed (SIGKILL) midway and
+rerun finish."""
 import functools
 import http.server
 import importlib.util
@@ -20,8 +23,18 @@ import torch
 from mmengine.config import Config
 from mmseg.registry import MODELS
 
+from mmseg_uda.utils.checkpoint_integrity import (CorruptCheckpointError,
+                                                  save_checkpoint_file)
+from mmseg_uda.utils.weight_matching import IncompleteCheckpointError
+
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+sys.path.insert(0, osp.join(REPO, 'tests', 'test_utils'))
+from checkpoint_corruption import flip_tensor_bytes  # noqa: E402
+
 FADA = 'configs/demo/fada.py'
+SOURCE_ONLY = 'configs/demo/source_only.py'
+#: The DeepLab-V2 classifier: what a checkpoint of another head lacks.
+HEAD = 'decode_head.aspp_convs'
 TEST_SCALE = (128, 64)
 
 
@@ -98,6 +111,41 @@ def test_test_tool_refuses_another_architecture(demo_data, tmp_path):
     assert f'Loaded weights from {path}: 0 of' in out
 
 
+def demo_checkpoint(path, config, drop=()):
+    """A demo model saved through the project's saving path (with its
+    integrity record), without the state-dict keys starting with
+    ``drop``."""
+    cfg = Config.fromfile(osp.join(REPO, config))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    state = {
+        k: v
+        for k, v in model.state_dict().items() if not k.startswith(drop)
+    }
+    save_checkpoint_file(dict(state_dict=state, meta=dict()), path)
+    return str(path)
+
+
+def test_test_tool_refuses_headless_and_damaged_checkpoints(
+        demo_data, tmp_path):
+    test = [sys.executable, 'tools/test.py', SOURCE_ONLY]
+    options = ['--work-dir', str(tmp_path / 'work'), '--cfg-options'
+               ] + demo_data.options('source_only')
+    headless = demo_checkpoint(tmp_path / 'headless.pth', SOURCE_ONLY,
+                               drop=(HEAD, ))
+    out = run(test + [headless] + options, ok=False)
+    assert f'IncompleteCheckpointError: Refusing {headless} for evaluation' \
+        in out
+    assert f'{HEAD}.* (' in out and f'{HEAD}.0.weight' in out
+    damaged = demo_checkpoint(tmp_path / 'damaged.pth', SOURCE_ONLY)
+    flip_tensor_bytes(damaged, ('state_dict', 'backbone.conv1.weight'))
+    out = run(test + [damaged] + options, ok=False)
+    assert ('CorruptCheckpointError: Refusing to load checkpoint '
+            f'{damaged}: 1 of its') in out
+    assert 'state_dict.backbone.conv1.weight (float32' in out
+
+
 def load_tool():
     path = osp.join(REPO, 'tools', 'generate_pseudo_labels.py')
     spec = importlib.util.spec_from_file_location('generate_pseudo_labels2',
@@ -151,6 +199,31 @@ def test_refused_checkpoint_does_not_claim_the_pseudo_label_folder(
     meta = json.loads((out / 'pseudo_labels.json').read_text())
     assert meta['checkpoint'] == fada_checkpoint
     assert len(labels(out)) == 4
+
+
+def test_pseudo_label_tool_refuses_headless_and_damaged_checkpoints(
+        demo_data, tmp_path):
+    tool = load_tool()
+    out = tmp_path / 'pseudo'
+    headless = demo_checkpoint(tmp_path / 'headless.pth', FADA,
+                               drop=(HEAD, ))
+    with pytest.raises(IncompleteCheckpointError) as err:
+        tool.main(pseudo_argv(demo_data, headless, out))
+    assert str(err.value).startswith(
+        f'Refusing {headless} for pseudo-label generation')
+    assert f'{HEAD}.0.weight' in str(err.value)
+    damaged = demo_checkpoint(tmp_path / 'damaged.pth', FADA)
+    flip_tensor_bytes(damaged, ('state_dict', 'backbone.conv1.weight'))
+    with pytest.raises(CorruptCheckpointError) as err:
+        tool.main(pseudo_argv(demo_data, damaged, out))
+    assert str(damaged) in str(err.value)
+    assert 'state_dict.backbone.conv1.weight' in str(err.value)
+    assert not (out / 'pseudo_labels.json').exists()
+    # The method's own state (FADA's discriminator) is not needed.
+    without_terms = demo_checkpoint(tmp_path / 'network.pth', FADA,
+                                    drop=('uda_terms.', ))
+    tool.build_model(Config.fromfile(osp.join(REPO, FADA)), without_terms,
+                     'cpu')
 
 
 def test_killed_pseudo_label_tool_resumes_and_finishes(

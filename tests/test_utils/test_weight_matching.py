@@ -9,7 +9,9 @@ from torch import nn
 import mmseg_uda.utils.weight_matching as weight_matching
 from mmseg_uda.utils.weight_matching import (MIN_MATCHED_FRACTION,
                                              IncompatibleCheckpointError,
-                                             match_state_dict)
+                                             IncompleteCheckpointError,
+                                             match_state_dict,
+                                             require_complete_network)
 
 
 class Net(nn.Module):
@@ -62,8 +64,55 @@ def test_backbone_only_weights_load_with_a_summary(tmp_path, monkeypatch):
                 if k.startswith('backbone')}, path)
     assert 8 / 10 >= MIN_MATCHED_FRACTION
     load_checkpoint(Net(), str(path))
-    assert logged == [f'Loaded weights from {path}: 8 of 10 model tensors '
-                      'matched, 2 missing, 0 unexpected']
+    assert logged == [
+        f'Loaded weights from {path}: 8 of 10 model tensors matched, 2 '
+        'missing, 0 unexpected',
+        f"{path} leaves 2 of the network's tensors at their initial weights "
+        '(2 missing: head.* (2): head.weight, head.bias)'
+    ]
+
+
+class NetWithTerm(Net):
+    """With a method's own state and a training-only auxiliary head."""
+
+    def __init__(self):
+        super().__init__()
+        self.auxiliary_head = nn.Conv2d(4, 2, 1)
+        self.uda_terms = nn.ModuleList([nn.Linear(1, 1)])
+
+
+def test_evaluation_needs_every_network_tensor(tmp_path, monkeypatch):
+    logged = []
+    monkeypatch.setattr(weight_matching, 'print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+    state = Net().state_dict()
+    del state['head.weight'], state['head.bias']
+    state['backbone.2.weight'] = torch.zeros(4, 4, 1, 1)
+    path = tmp_path / 'headless.pth'
+    torch.save(dict(state_dict=state), path)
+    # training's load_from: loads, warning with the keys
+    load_checkpoint(NetWithTerm(), str(path))
+    assert logged[-1] == (
+        f"{path} leaves 5 of the network's tensors at their initial weights "
+        '(4 missing: head.* (2), auxiliary_head.* (2): head.weight, '
+        'head.bias, auxiliary_head.weight, auxiliary_head.bias; 1 present '
+        'with another shape: backbone.2.* (1): backbone.2.weight)')
+    with pytest.raises(IncompleteCheckpointError) as err:
+        with require_complete_network('evaluation'):
+            load_checkpoint(NetWithTerm(), str(path))
+    message = str(err.value)
+    assert message.startswith(f'Refusing {path} for evaluation: 3 of the '
+                              "network's tensors")
+    assert '(2 missing: head.* (2): head.weight, head.bias;' in message
+    assert 'another shape: backbone.2.* (1): backbone.2.weight' in message
+    # the method's own state (uda_terms.*) and the auxiliary head, which no
+    # prediction reads, may be missing
+    torch.save(dict(state_dict=Net().state_dict()), path)
+    with require_complete_network('evaluation'):
+        load_checkpoint(NetWithTerm(), str(path))
+    # and outside the block loads are partial again
+    torch.save(dict(state_dict=state), path)
+    load_checkpoint(NetWithTerm(), str(path))
 
 
 def test_runner_load_from_refuses_an_incompatible_checkpoint(tmp_path):

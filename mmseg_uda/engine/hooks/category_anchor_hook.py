@@ -1,6 +1,5 @@
 """Stage start of CAG-UDA: frozen prediction model and category anchors."""
 import copy
-import io
 import os.path as osp
 from typing import Optional, Tuple, Union
 
@@ -17,7 +16,9 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from ...models.uda.category_anchors import resize_labels, update_anchors
-from ...utils.atomic_write import atomic_write_bytes
+from ...utils.checkpoint_integrity import (CorruptCheckpointError,
+                                           save_checkpoint_file)
+from ...utils.checkpoint_safety import UnsafeCheckpointError, safe_torch_load
 
 
 def compute_anchors(term, model, dataloader, max_batches: Optional[int],
@@ -204,9 +205,9 @@ def build_anchor_loader(cfg: dict) -> DataLoader:
 
 
 def save_anchor_file(path: str, term, load_from: Optional[str]) -> None:
-    """Write ``{anchors, counts, meta}`` atomically."""
-    buffer = io.BytesIO()
-    torch.save(
+    """Write ``{anchors, counts, meta}`` atomically, with an integrity
+    record."""
+    save_checkpoint_file(
         dict(
             anchors=term.anchors.detach().cpu(),
             counts=term.anchor_counts.detach().cpu(),
@@ -214,15 +215,22 @@ def save_anchor_file(path: str, term, load_from: Optional[str]) -> None:
                 stage=term.stage_index,
                 num_classes=term.num_classes,
                 feature_dim=term.feature_dim,
-                load_from=load_from)), buffer)
-    atomic_write_bytes(buffer.getvalue(), path)
+                load_from=load_from)), path)
 
 
 def load_anchor_file(path: str) -> Tuple[Tensor, Tensor]:
-    """Read an anchor file written by :func:`save_anchor_file`."""
+    """Read an anchor file written by :func:`save_anchor_file`, safely
+    (weights only) and verified against its integrity record."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'CAG anchor file not found: {path}')
-    data = torch.load(path, map_location='cpu', weights_only=True)
+    try:
+        data = safe_torch_load(path, map_location='cpu')
+    except (UnsafeCheckpointError, CorruptCheckpointError) as err:
+        raise type(err)(
+            f'CAG anchor file {path} (anchor_file of CategoryAnchorHook) '
+            f'cannot be used: {err} To make a new one, run the stage with '
+            'anchor_dataloader instead of anchor_file: it computes the '
+            'anchors and writes them to <work_dir>/anchors.pth.') from err
     if not isinstance(data, dict) or not {'anchors', 'counts'} <= set(data):
         raise ValueError(f'{path}: not a CAG anchor file (needs "anchors" '
                          'and "counts")')

@@ -25,7 +25,9 @@ class SafeCheckpointHook(CheckpointHook):
     This hook (same arguments as ``CheckpointHook``) instead
 
     1. writes the new checkpoint (atomically: temporary file + rename, see
-       :mod:`mmseg_uda.utils.atomic_write`),
+       :mod:`mmseg_uda.utils.atomic_write`; with the SHA-256 of each of its
+       tensors in ``meta['integrity']``, see
+       :mod:`mmseg_uda.utils.checkpoint_integrity`),
     2. then writes ``last_checkpoint`` atomically, as a path relative to the
        work dir (a copied work dir still resumes),
     3. and only then removes checkpoints beyond ``max_keep_ckpts``,

@@ -16,7 +16,6 @@ single-level files name their layer4 classifier ``layer5`` while multi-level
 files use ``layer5`` for the layer3 one.
 """
 import argparse
-import io
 import os.path as osp
 import re
 from collections import OrderedDict
@@ -27,7 +26,9 @@ import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor
 
-from ...utils.atomic_write import atomic_write_bytes, remove_stale_temporaries
+from ...utils.atomic_write import remove_stale_temporaries
+from ...utils.checkpoint_integrity import (save_checkpoint_file,
+                                           verify_integrity)
 from ...utils.checkpoint_safety import UnsafeCheckpointError, safe_torch_load
 
 StateDict = Dict[str, Tensor]
@@ -119,7 +120,9 @@ def load_checkpoint_file(path: str, unsafe: bool = False) -> object:
     if unsafe:
         if not osp.isfile(path):
             raise FileNotFoundError(f'checkpoint file not found: {path}')
-        return torch.load(path, map_location='cpu', weights_only=False)
+        checkpoint = torch.load(path, map_location='cpu', weights_only=False)
+        verify_integrity(checkpoint, path)
+        return checkpoint
     try:
         return safe_torch_load(path, map_location='cpu')
     except UnsafeCheckpointError as err:
@@ -230,7 +233,8 @@ def convert_torchvision_resnet(
 
 def save_converted_checkpoint(state_dict: StateDict, meta: dict,
                               path: str) -> None:
-    """Save ``{'state_dict', 'meta'}`` atomically (temp file + rename).
+    """Save ``{'state_dict', 'meta'}`` atomically (temp file + rename),
+    with the integrity record of :mod:`mmseg_uda.utils.checkpoint_integrity`.
 
     The result loads with mmengine's ``load_from`` / ``load_checkpoint``
     and with ``torch.load(weights_only=True)``.
@@ -240,9 +244,7 @@ def save_converted_checkpoint(state_dict: StateDict, meta: dict,
         meta (dict): Plain-type metadata.
         path (str): Destination path; its directory is created if needed.
     """
-    buffer = io.BytesIO()
-    torch.save(dict(state_dict=state_dict, meta=meta), buffer)
-    atomic_write_bytes(buffer.getvalue(), path)
+    save_checkpoint_file(dict(state_dict=state_dict, meta=meta), path)
 
 
 CONVERTERS: Dict[str, Callable[..., Tuple[StateDict, ConversionSummary]]] = {
