@@ -9,7 +9,8 @@ does and as the depth term reads the source's GT for its density target
 640x320), and scikit-learn's ``GaussianMixture(covariance_type='diag')`` is
 fitted on each class's cells, seeded. The frame is the training input:
 SYNTHIA's own 1280x760 by default; ``--input-size`` first resizes label and
-depth to it (nearest, cv2: what the depth configs' ``Resize`` does to both).
+depth to it (Pillow nearest: what the depth configs' ``ResizeWithDepth`` does
+to both).
 The JSON output names the data, the settings and the point counts; a depth
 config points its ``gmm_file`` at it. Reading the data shows a progress bar;
 the fit of each class is logged. The file is written atomically.
@@ -38,6 +39,8 @@ from mmseg_uda.datasets.class_tables import CLASS_SETTINGS  # noqa: E402
 from mmseg_uda.datasets.synthia import SynthiaDataset  # noqa: E402
 from mmseg_uda.datasets.transforms.load_depth import (  # noqa: E402
     read_synthia_depth, synthia_depth_from_raw)
+from mmseg_uda.datasets.transforms.resize_with_depth import \
+    resize_map_nearest  # noqa: E402
 from mmseg_uda.models.utils.cell_centres import \
     cell_centre_rows_cols  # noqa: E402
 from mmseg_uda.models.utils.class_gmm_density import (  # noqa: E402
@@ -92,15 +95,16 @@ def grid_points(label: np.ndarray,
         grid_size (Sequence[int]): (W, H) of the grid.
         num_classes (int): Classes to collect (ids >= it are ignored).
         input_size (Sequence[int], optional): (W, H) of the training input
-            both are first resized to (cv2 nearest); None: as they are.
+            both are first resized to (Pillow nearest, as the configs'
+            ``ResizeWithDepth``); None: as they are.
 
     Returns:
         dict[int, np.ndarray]: Class -> (n, 3) float64 points.
     """
     if input_size is not None:
         size = tuple(int(s) for s in input_size)
-        label = cv2.resize(label, size, interpolation=cv2.INTER_NEAREST)
-        depth = cv2.resize(depth, size, interpolation=cv2.INTER_NEAREST)
+        label = resize_map_nearest(label, size, 'pillow')
+        depth = resize_map_nearest(depth.astype(np.float32), size, 'pillow')
     centre_rows, centre_cols = cell_centre_rows_cols(
         label.shape, (grid_size[1], grid_size[0]))
     label = label[np.ix_(centre_rows, centre_cols)]
@@ -227,7 +231,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             depth='65536 / (raw + 1)',
             sampling=('label and depth at the cell centres (Pillow nearest) '
                       'of the ' + ('file\'s own frame' if args.input_size is
-                                   None else '{}x{} frame (cv2 nearest)'
+                                   None else '{}x{} frame (Pillow nearest)'
                                    .format(*args.input_size))),
             num_images=num_images),
         settings=dict(

@@ -94,13 +94,14 @@ def test_grid_points_are_read_at_cell_centres(frame_hw, grid_wh):
 
 def test_grid_points_of_a_resized_input_frame():
     """--input-size: the label and depth are first resized to the training
-    input (cv2 nearest, the configs' Resize), then read at cell centres."""
+    input (Pillow nearest, the configs' ResizeWithDepth), then read at cell
+    centres."""
     rows, cols = np.indices((76, 128))
     label = np.array([0, 1, 255], np.uint8)[(5 * rows + cols) % 3]
     depth = (1 + rows * 128 + cols).astype(np.float32)
     points = tool.grid_points(label, depth, (9, 5), num_classes=2,
                               input_size=(64, 40))
-    frame = [cv2.resize(a, (64, 40), interpolation=cv2.INTER_NEAREST)
+    frame = [np.array(Image.fromarray(a).resize((64, 40), Image.NEAREST))
              for a in (label, depth)]
     expected = expected_points(*frame, (9, 5), 2)
     assert set(points) == set(expected) == {0, 1}
