@@ -1,3 +1,4 @@
+import hashlib
 import os.path as osp
 import re
 
@@ -112,6 +113,10 @@ def test_released_list_is_the_release_s_9000_names_unsorted():
     assert names[-1] == 'O4d9rV5EARz2zDYDakezrA.jpg'
     # the release's order, not the sorted one
     assert names != sorted(names)
+    # the bytes of the release's file at commit 2ec22a11 (compared byte for
+    # byte with the stored copy of the repository; README, Mapillary)
+    assert hashlib.sha256(text.encode()).hexdigest() == (
+        'b3fbadaad16d62b9e32db3089eca6c6febdf3c795efa7ac146487142700b6779')
 
 
 def test_image_list_keeps_the_list_order_and_indices_take_its_head(
