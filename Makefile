@@ -8,6 +8,24 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed-1
 export PATH := $(abspath $(VENV))/bin:$(PATH)
+# mmcv's ops: neither the plugin nor the MMSeg parts it uses call a compiled
+# mmcv op, but mmseg imports mmcv.ops, so full mmcv is built with its ops for
+# the CPU only: with CUDA hidden from the build, mmcv's setup.py compiles no
+# CUDA kernels even on a GPU machine (torch keeps its CUDA build and trains on
+# the GPU). MMCV_CUDA_OPS=1 make venv builds the CUDA kernels too (nvcc
+# needed; --no-cache-dir, so pip does not reuse a cached CPU-ops wheel).
+ifeq ($(MMCV_CUDA_OPS),1)
+MMCV_BUILD_ENV := MMCV_WITH_OPS=1 FORCE_CUDA=1
+MMCV_PIP_FLAGS := --no-cache-dir
+MMCV_BUILD_NOTE := compiling the CPU and CUDA ops from source (MMCV_CUDA_OPS=1): \
+	far longer than the CPU-only build, depending on the CUDA architectures
+else
+MMCV_BUILD_ENV := MMCV_WITH_OPS=1 FORCE_CUDA=0 CUDA_VISIBLE_DEVICES=
+MMCV_PIP_FLAGS :=
+MMCV_BUILD_NOTE := compiling the CPU ops from source, about 25 min on 2 cores \
+	(measured: README, Install); then cached by pip, a later make venv takes \
+	seconds for it
+endif
 
 .PHONY: all venv test demo clean-demo
 
@@ -23,7 +41,9 @@ $(STAMP): setup.py Makefile
 	# mmcv 2.1.0 only builds with setuptools < 70 and without build
 	# isolation (it compiles against the installed torch).
 	$(PIP) install -q "setuptools<70" wheel
-	$(PIP) install --no-build-isolation mmcv==2.1.0
+	@echo "mmcv 2.1.0: $(MMCV_BUILD_NOTE)"
+	$(MMCV_BUILD_ENV) $(PIP) install $(MMCV_PIP_FLAGS) --no-build-isolation \
+		mmcv==2.1.0
 	$(PIP) install -q mmengine==0.10.7 mmsegmentation==1.2.2 ftfy regex \
 		tqdm prettytable scipy scikit-learn pytest cityscapesscripts==2.3.0
 	$(PIP) install -q --no-build-isolation --no-deps -e .
