@@ -2,8 +2,9 @@
 # (16 classes): SYNTHIA at its own 1280x760 size (an assumption: the
 # released DACS code trains GTA5 only; the Resize is a no-op for SYNTHIA's
 # frames), Cityscapes halved to 1024x512 (Pillow bilinear, its
-# RandomCrop_city), random 512x512 crops (no class-ratio rule), no random scale, no flip, no blur in
-# the loader (the strong augmentation is the DACS term's). Batch 2 + 2.
+# RandomCrop_city), random 512x512 crops (no class-ratio rule), no random
+# scale, no flip, no blur in the loader (the strong augmentation is the
+# DACS term's). Batch 2 + 2.
 # Evaluation as the dataset base (1024x512 input, full-resolution labels).
 _base_ = ['../../_base_/datasets/synthia_to_cityscapes.py']
 crop_size = (512, 512)

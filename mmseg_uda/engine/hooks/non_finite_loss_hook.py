@@ -104,8 +104,9 @@ class NonFiniteLossHook(Hook):
 
     A finite loss can still produce non-finite weights (an infinite
     gradient). With ``check_weights`` the parameters and floating-point
-    buffers (also of the held networks) are checked in ``after_train_iter`` of every iteration in which
-    a ``CheckpointHook`` saves, before it does (priority 'BELOW_NORMAL';
+    buffers (also of the held networks) are checked in
+    ``after_train_iter`` of every iteration in which a ``CheckpointHook``
+    saves, before it does (priority 'BELOW_NORMAL';
     the CheckpointHook's is 'VERY_LOW'), and training stops rather than
     write them.
 
