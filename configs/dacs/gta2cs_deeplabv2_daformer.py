@@ -21,8 +21,9 @@
 # daformer.py (AdamW 6e-5, head 10x, warm-up 1500, poly 1.0, 40k). The
 # Table 5 row of this network with rare-class sampling, the thing-class
 # feature distance, alpha 0.999 and the pseudo-label crop (sec. 7.3, 7.4)
-# is a separate config on top of this one, with those components. Evaluation: 1024x512 input (ratio kept, bilinear), whole
-# image, full-resolution labels, final checkpoint (as the release).
+# is a separate config on top of this one, with those components.
+# Evaluation: 1024x512 input (ratio kept, bilinear), whole image,
+# full-resolution labels, final checkpoint (as the release).
 _base_ = [
     '../_base_/models/deeplabv2_r101.py',
     '../_base_/datasets/gta5_to_cityscapes.py',
