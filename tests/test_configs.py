@@ -32,7 +32,7 @@ TRAINED = sorted(set([
     'configs/maxsquare/synthia2cs_iw_multi.py', 'configs/fada/synthia2cs.py',
     'configs/source_only/cs2nthu_taipei.py',
     'configs/maxsquare/cs2nthu_iw_tokyo.py', 'configs/fada/cs2nthu_rio.py',
-    'configs/cag/synthia2cs_stage1.py'
+    'configs/cag/synthia2cs_stage1.py', 'configs/dacs/synthia2cs_deeplabv2.py'
 ] + [  # every depth config (self-training on written pseudo-labels)
     c for c in METHOD_CONFIGS if c.startswith('configs/depth/')
 ]))
@@ -116,8 +116,10 @@ def shrink(cfg, data):
     """The demo's shrink (tiny backbone), tiny inputs (but for the depth
     method, whose fitted density grid is tied to the input size) and the
     generated data's roots."""
-    cfg.model.backbone.update(depth=50, stage_blocks=(1, 1, 1, 1),
-                              base_channels=8, stem_channels=8)
+    cfg.model.backbone.update(depth=50, base_channels=8, stem_channels=8)
+    if cfg.model.backbone.type == 'DeepLabResNet':
+        cfg.model.backbone.stage_blocks = (1, 1, 1, 1)
+    cfg.model.pretrained = None  # no ImageNet weights to load here
     if cfg.model.decode_head.type == 'DeepLabV3PlusHead':  # layer1, layer4
         cfg.model.decode_head.update(in_channels=(32, 256), channels=32)
     else:
@@ -217,7 +219,8 @@ def test_config_trains_an_iteration(config, task_data, tmp_path):
     model = runner.model
     for term in model.uda_terms:
         for loss in (getattr(term, 'target_loss', None),
-                     getattr(term, 'guidance', None)):
+                     getattr(term, 'guidance', None),
+                     getattr(term, 'mix_loss', None)):
             if loss is not None:
                 assert f'train/tgt.{loss.loss_name}' in logged, logged
     two_domain = cfg.train_dataloader.dataset.type == 'UDADataset'

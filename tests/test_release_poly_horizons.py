@@ -22,13 +22,20 @@ CONFIGS = sorted(
     for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
     if '/_base_/' not in p and '/demo/' not in p)
 HORIZONS = dict(source_only=200000, maxsquare=29760, fada=62500, cag=90000,
-                depth=90000)
+                depth=90000, dacs=250000)
 POLY_TYPES = ('PolyLR', 'PrestepPolyLR')
+
+
+def daformer_framework(config):
+    """Configs on DAFormer's schedule (METHODS.md sec. 7.5)."""
+    return osp.basename(config).endswith('_daformer.py')
 
 
 def released_horizon(config):
     if osp.basename(config) == 'gta2cs_output_adversarial_deeplabv2.py':
         return 250000  # AdaptSegNet's num_steps
+    if daformer_framework(config):
+        return 40000
     return HORIZONS[config.split('/')[1]]
 
 
@@ -42,7 +49,8 @@ def steps_first(config):
 
 def released_lr(config, lr0, k):
     shift = 1 if steps_first(config) else 0
-    return lr0 * (1 - (k + shift) / released_horizon(config))**0.9
+    power = 1.0 if daformer_framework(config) else 0.9
+    return lr0 * (1 - (k + shift) / released_horizon(config))**power
 
 
 @pytest.mark.parametrize('config', CONFIGS)
@@ -50,8 +58,9 @@ def test_poly_horizon_is_the_releases(config):
     cfg = Config.fromfile(osp.join(REPO, config))
     (poly, ) = [s for s in cfg.param_scheduler if s.type in POLY_TYPES]
     assert poly.end - 1 == released_horizon(config), poly
+    power = 1.0 if daformer_framework(config) else 0.9
     assert (poly.begin, poly.power, poly.eta_min, poly.by_epoch) == (
-        0, 0.9, 0.0, False), poly
+        0, power, 0.0, False), poly
     assert cfg.train_cfg.max_iters <= released_horizon(config)
 
 
@@ -93,3 +102,33 @@ def test_end_is_horizon_plus_one_in_mmengine():
     for _ in range(horizon - 1):
         scheduler.step()
     assert optimizer.param_groups[0]['lr'] == pytest.approx(0, abs=1e-15)
+
+
+def test_daformer_schedule_gives_the_released_learning_rates():
+    """lr_i = 6e-5 (1 - i/40000) (1 - (1 - i/1500)(1 - 1e-6)) in warm-up,
+    the head at 10x (METHODS.md sec. 7.5 and its checks)."""
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import PARAM_SCHEDULERS
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/dacs/gta2cs_deeplabv2_daformer.py'))
+    model = torch.nn.Module()
+    model.backbone = torch.nn.Linear(1, 1)
+    model.decode_head = torch.nn.Linear(1, 1)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    schedulers = [
+        PARAM_SCHEDULERS.build(dict(s, optimizer=wrapper))
+        for s in cfg.param_scheduler
+    ]
+    checks = {0: 6.0e-11, 49: 1.958e-6, 99: 3.950e-6, 3999: 5.400e-5}
+    for i in range(4000):
+        lrs = {round(g['lr'] / 6e-5, 6) for g in wrapper.param_groups}
+        want = 6e-5 * (1 - i / 40000) * (
+            1 - (1 - i / 1500) * (1 - 1e-6) if i < 1500 else 1)
+        groups = sorted(g['lr'] for g in wrapper.param_groups)
+        assert groups[0] == pytest.approx(want, rel=1e-6), i
+        assert groups[-1] == pytest.approx(10 * want, rel=1e-6), i
+        if i in checks:
+            assert groups[0] == pytest.approx(checks[i], rel=1e-3), i
+        assert len(lrs) == 2
+        for scheduler in schedulers:
+            scheduler.step()

@@ -9,10 +9,15 @@ Two trainers run interleaved, iteration by iteration, on the same network
     the released single-GPU loops: float32, inputs normalised on the
     device, each domain back-propagated as soon as its losses are complete
     (MaxSquare: source, then target; FADA: source, then the adversarial
-    term with D frozen, segmentation step, then D), SGD with a backbone
-    group and a 10x classifier group (MaxSquare's released repeated-listing
-    arithmetic when the config uses ``RepeatedListingSGD``; Adam for FADA's
-    D).
+    term with D frozen, segmentation step, then D; DACS as DAFormer runs
+    it: teacher update, source, teacher pseudo-labels, mix, mixed batch),
+    SGD with a backbone group and a 10x classifier group (MaxSquare's
+    released repeated-listing arithmetic when the config uses
+    ``RepeatedListingSGD``; AdamW for DAFormer's schedule; Adam for FADA's
+    D). The DACS loop calls the project's ClassMix, colour-jitter and blur
+    functions (their maths are tested on their own; both trainers draw the
+    same random numbers, seeded alike per iteration) and writes the rest
+    (EMA teacher, pseudo-labels, weights, mixing, losses) itself.
 
 Printed: per-iteration time (median after warm-up), images/s and peak
 memory of each, and their ratios. Peak memory is
@@ -22,9 +27,11 @@ which is what decides whether a step fits. The first step's weights of both
 trainers are compared too (the maths must agree).
 
 Supported reference loops: MaxSquare / MinEnt / image-wise weighting on
-the main head (``TargetOutputLoss`` without guidance) and FADA
-(``FineGrainedAdversarial``). Other configs are benchmarked without a
-reference.
+the main head (``TargetOutputLoss`` without guidance), FADA
+(``FineGrainedAdversarial``) and DACS alone. Other configs are benchmarked
+without a reference. Batches have the config's batch size (2 + 2 for
+DACS) and its training image size, or its crop size where the pipeline
+crops.
 
 Examples::
 
@@ -33,6 +40,7 @@ Examples::
     python tools/benchmark_train.py configs/fada/gta2cs.py --amp \
         --channels-last
     python tools/benchmark_train.py configs/fada/gta2cs.py --smoke
+    python tools/benchmark_train.py configs/dacs/gta2cs_deeplabv2.py
 """
 import argparse
 import copy
@@ -56,6 +64,8 @@ from mmseg.utils import register_all_modules
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmseg_uda  # noqa: E402,F401
+from mmseg_uda.models.utils.strong_augmentation import (  # noqa: E402
+    class_mix_masks, draw_strong_gates, strong_transform)
 from mmseg_uda.utils import provenance  # noqa: E402
 from mmseg_uda.utils.launch import enable_amp  # noqa: E402
 
@@ -105,10 +115,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 # --------------------------------------------------------------- set-up --
 def train_scales(cfg: Config) -> Tuple[Tuple[int, int], Tuple[int, int]]:
-    """(w, h) of the source and target training images of ``cfg``."""
+    """(w, h) of the source and target training images of ``cfg``: the
+    crop size where the pipeline crops, else the resize scale."""
 
     def pipeline_scale(dataset: dict) -> Optional[Tuple[int, int]]:
-        for step in dataset.get('pipeline', []):
+        pipeline = dataset.get('pipeline', [])
+        for step in pipeline:
+            if step.get('type') == 'RandomCrop':
+                height, width = step['crop_size']
+                return width, height
+        for step in pipeline:
             if step.get('type') in ('Resize', 'PILResize') and 'scale' in step:
                 return tuple(step['scale'])
         return None
@@ -126,8 +142,9 @@ def train_scales(cfg: Config) -> Tuple[Tuple[int, int], Tuple[int, int]]:
 
 def shrink_for_smoke(cfg: Config) -> None:
     """A tiny backbone (the tests' ResNet layout) for --smoke."""
-    cfg.model.backbone.update(depth=50, stage_blocks=(1, 1, 1, 1),
-                              base_channels=8, stem_channels=8)
+    cfg.model.backbone.update(depth=50, base_channels=8, stem_channels=8)
+    if cfg.model.backbone.type == 'DeepLabResNet':
+        cfg.model.backbone.stage_blocks = (1, 1, 1, 1)
     cfg.model.decode_head.in_channels = 256
     if cfg.model.get('auxiliary_head'):
         cfg.model.auxiliary_head.in_channels = 128
@@ -137,20 +154,24 @@ def shrink_for_smoke(cfg: Config) -> None:
 
 
 def synthetic_batch(scales: Tuple[Tuple[int, int], Tuple[int, int]],
-                    num_classes: int, seed: int) -> dict:
-    """One source (labelled) + one target image as the dataloader yields
-    them (uint8 CHW images, data samples)."""
+                    num_classes: int, seed: int, batch_size: int = 1) -> dict:
+    """``batch_size`` source (labelled) + as many target images as the
+    dataloader yields them (uint8 CHW images, data samples)."""
     g = torch.Generator().manual_seed(seed)
     out = {}
     for domain, (w, h) in zip(('source', 'target'), scales):
-        img = torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8)
-        sample = SegDataSample()
-        sample.set_metainfo(dict(img_shape=(h, w), ori_shape=(h, w)))
-        if domain == 'source':
-            label = torch.randint(0, num_classes, (1, h, w), generator=g)
-            label[:, :h // 10] = IGNORE
-            sample.gt_sem_seg = PixelData(data=label)
-        out[domain] = dict(inputs=[img], data_samples=[sample])
+        images, samples = [], []
+        for _ in range(batch_size):
+            images.append(torch.randint(0, 256, (3, h, w), generator=g,
+                                        dtype=torch.uint8))
+            sample = SegDataSample()
+            sample.set_metainfo(dict(img_shape=(h, w), ori_shape=(h, w)))
+            if domain == 'source':
+                label = torch.randint(0, num_classes, (1, h, w), generator=g)
+                label[:, :h // 10] = IGNORE
+                sample.gt_sem_seg = PixelData(data=label)
+            samples.append(sample)
+        out[domain] = dict(inputs=images, data_samples=samples)
     return out
 
 
@@ -291,25 +312,39 @@ class ReferenceLoop:
             1, 3, 1, 1)
         self.bgr_to_rgb = preprocessor.get('bgr_to_rgb', False)
         self.temperature = cfg.model.get('logit_temperature', 1.0)
+        self.align_corners = cfg.model.decode_head.get('align_corners', True)
+        self.avg_non_ignore = cfg.model.decode_head.get(
+            'loss_decode', {}).get('avg_non_ignore', False)
         self.device = device
         kind = self.kind(cfg)
         if kind is None:
             raise ValueError('benchmark_train: no reference loop for this '
-                             'config (MaxSquare-family main-head terms and '
-                             'FADA only); use --no-reference')
+                             'config (MaxSquare-family main-head terms, '
+                             'FADA, DACS only); use --no-reference')
         self.method = kind
         optimizer = cfg.optim_wrapper.get('segmentor', cfg.optim_wrapper)
         opt = optimizer.optimizer
-        heads, rest = [], []
+        heads, norms, rest = [], [], []
         for name, p in model.named_parameters():
             if not p.requires_grad or 'uda_terms' in name:
                 continue
-            (heads if 'head' in name else rest).append(p)
+            if 'head' in name:
+                heads.append(p)
+            elif 'norm' in name:
+                norms.append(p)
+            else:
+                rest.append(p)
         if opt.type == 'RepeatedListingSGD':
             self.sgd = ReleasedSGD(
                 [(release_listings(model.backbone), opt.lr),
                  ({p: 1 for p in heads}, 10 * opt.lr)], opt.momentum,
                 opt.weight_decay)
+        elif opt.type == 'AdamW':  # DAFormer's (METHODS.md sec. 7.5)
+            self.sgd = torch.optim.AdamW(
+                [dict(params=rest), dict(params=norms, weight_decay=0.0),
+                 dict(params=heads, lr=10 * opt.lr)],
+                lr=opt.lr, betas=tuple(opt.get('betas', (0.9, 0.999))),
+                eps=opt.get('eps', 1e-8), weight_decay=opt.weight_decay)
         else:
             self.sgd = torch.optim.SGD(
                 [dict(params=rest), dict(params=heads, lr=10 * opt.lr)],
@@ -325,6 +360,14 @@ class ReferenceLoop:
             self.adv_weight = term.get('adv_weight', 0.001)
             self.disc_weight = term.get('disc_weight', 0.5)
             self.clip = term.get('clip', 0.9)
+        elif kind == 'dacs':
+            self.dacs = self.terms[0]
+            # The held teacher network of the model copy serves as the
+            # reference's teacher modules (so both state dicts compare);
+            # the reference updates and runs it with its own code.
+            teacher = model.uda_terms[0].teacher
+            self.teacher = (teacher.backbone, teacher.decode_head)
+            self.t = 0
         else:
             loss = self.terms[0].loss
             self.loss_type = loss.type
@@ -333,10 +376,13 @@ class ReferenceLoop:
 
     @staticmethod
     def kind(cfg: Config) -> Optional[str]:
-        """'maxsquare', 'fada' or None (no reference for this config)."""
+        """'maxsquare', 'fada', 'dacs' or None (no reference for this
+        config)."""
         terms = cfg.model.get('uda_terms', [])
         if len(terms) != 1 or cfg.model.get('auxiliary_head'):
             return None
+        if terms[0].type == 'DACS':
+            return 'dacs'
         if terms[0].type == 'FineGrainedAdversarial' and terms[0].get(
                 'class_aware', True):
             return 'fada'
@@ -346,18 +392,88 @@ class ReferenceLoop:
             return 'maxsquare'
         return None
 
-    def normalise(self, img: torch.Tensor) -> torch.Tensor:
-        x = img.to(self.device, non_blocking=True).float()[None]
+    def normalise(self, images: List[torch.Tensor]) -> torch.Tensor:
+        x = torch.stack(images).to(self.device, non_blocking=True).float()
         if self.bgr_to_rgb:
             x = x.flip(1)
         return (x - self.mean) / self.std
 
-    def logits(self, x: torch.Tensor):
-        feats = self.model.backbone(x)
-        out = self.model.decode_head(feats) / self.temperature
+    def logits(self, x: torch.Tensor, network=None):
+        backbone, head = network or (self.model.backbone,
+                                     self.model.decode_head)
+        feats = backbone(x)
+        out = head(feats) / self.temperature
         out = F.interpolate(out, size=x.shape[2:], mode='bilinear',
-                            align_corners=True)
+                            align_corners=self.align_corners)
         return feats, out
+
+    def cross_entropy(self, logits: torch.Tensor, labels: torch.Tensor,
+                      weight: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Per-pixel CE (x weight), mean over the non-ignored pixels
+        (``avg_non_ignore``) or over all of them."""
+        ce = F.cross_entropy(logits, labels, ignore_index=IGNORE,
+                             reduction='none')
+        if weight is not None:
+            ce = ce * weight
+        if self.avg_non_ignore:
+            return ce.sum() / (labels != IGNORE).sum().clamp(min=1)
+        return ce.mean()
+
+    @torch.no_grad()
+    def update_teacher(self) -> None:
+        """EMA of the student's parameters at the start of iteration t:
+        copy at t = 0, else rate min(1 - 1/(k + 1), alpha) with k = t
+        ('before') or t - 1 ('after': the original's post-step update of
+        index t - 1, which is what iteration t sees)."""
+        student = list(self.model.backbone.parameters()) + list(
+            self.model.decode_head.parameters())
+        teacher = list(self.teacher[0].parameters()) + list(
+            self.teacher[1].parameters())
+        k = self.t - (self.dacs.get('ema_update', 'before') == 'after')
+        for tp, sp in zip(teacher, student):
+            if self.t == 0:
+                tp.copy_(sp)
+            else:
+                a = min(1 - 1 / (k + 1), self.dacs.get('alpha', 0.999))
+                tp.mul_(a).add_(sp, alpha=1 - a)
+        self.t += 1
+
+    def dacs_step(self, x_s: torch.Tensor, y_s: torch.Tensor,
+                  x_t: torch.Tensor) -> None:
+        """One DACS iteration, DAFormer's order (METHODS.md sec. 7.1)."""
+        term = self.dacs
+        self.update_teacher()
+        _, s = self.logits(x_s)
+        self.cross_entropy(s, y_s).backward()
+        del s
+        with torch.no_grad():
+            for module in self.teacher:
+                module.train()
+            _, z = self.logits(x_t, self.teacher)
+            p_max, y_t = z.softmax(1).max(1)
+        threshold = term.get('pseudo_threshold', 0.968)
+        w_t = (p_max >= threshold).float().mean().expand_as(p_max).clone()
+        top = term.get('pseudo_weight_ignore_top', 0)
+        bottom = term.get('pseudo_weight_ignore_bottom', 0)
+        w_t[:, :top] = 0
+        if bottom:
+            w_t[:, -bottom:] = 0
+        m = class_mix_masks(y_s, term.get('classmix_scope', 'batch'), IGNORE)
+        x_m = m * x_s + (1 - m) * x_t
+        y_m = torch.where(m[:, 0].bool(), y_s, y_t)
+        w_m = m[:, 0] + (1 - m[:, 0]) * w_t
+        jitter, blur = draw_strong_gates(term.get('color_jitter_p', 0.2),
+                                         term.get('blur', True))
+        x_m = strong_transform(
+            x_m, self.mean, self.std, jitter, blur,
+            strength=term.get('color_jitter_strength', 0.2),
+            sigma_range=tuple(term.get('blur_sigma', (0.15, 1.15))),
+            per_image_sigma=True)
+        _, z_m = self.logits(x_m)
+        # the mixed CE: mean over all pixels of w * CE
+        ce = F.cross_entropy(z_m, y_m, ignore_index=IGNORE, reduction='none')
+        (ce * w_m).mean().backward()
+        self.sgd.step()
 
     def target_loss(self, logits: torch.Tensor) -> torch.Tensor:
         p = logits.softmax(1)
@@ -382,12 +498,17 @@ class ReferenceLoop:
 
     def step(self, batch: dict) -> None:
         src, tgt = batch['source'], batch['target']
-        x_s = self.normalise(src['inputs'][0])
-        y_s = src['data_samples'][0].gt_sem_seg.data.to(self.device)
-        x_t = self.normalise(tgt['inputs'][0])
+        x_s = self.normalise(src['inputs'])
+        y_s = torch.cat([
+            sample.gt_sem_seg.data for sample in src['data_samples']
+        ]).to(self.device)
+        x_t = self.normalise(tgt['inputs'])
         self.sgd.zero_grad()
+        if self.method == 'dacs':
+            self.dacs_step(x_s, y_s, x_t)
+            return
         feats_s, s = self.logits(x_s)
-        F.cross_entropy(s, y_s, ignore_index=IGNORE).backward()
+        self.cross_entropy(s, y_s).backward()
         if self.method == 'maxsquare':
             _, t = self.logits(x_t)
             self.target_loss(t).backward()
@@ -464,17 +585,28 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
             cfg, device)
     elif not args.no_reference:
         print('benchmark_train: no reference loop for this config '
-              '(MaxSquare-family main-head terms and FADA only); project '
+              '(MaxSquare-family main-head terms, FADA, DACS only); project '
               'trainer only')
     wrapper = build_optim_wrapper(project, cfg.optim_wrapper)
-    batches = [synthetic_batch(scales, num_classes, seed)
+    batch_size = cfg.train_dataloader.get('batch_size', 1)
+    batches = [synthetic_batch(scales, num_classes, seed, batch_size)
                for seed in range(warmup + iters)]
 
-    def project_step(batch):
-        return lambda: project.train_step(batch, wrapper)
+    def seeded(step, seed):
+        """Both trainers draw the same random numbers (DACS's ClassMix,
+        jitter, blur) in an iteration."""
 
-    def reference_step(batch):
-        return lambda: reference.step(batch)
+        def run():
+            torch.manual_seed(seed)
+            step()
+
+        return run
+
+    def project_step(batch, seed):
+        return seeded(lambda: project.train_step(batch, wrapper), seed)
+
+    def reference_step(batch, seed):
+        return seeded(lambda: reference.step(batch), seed)
 
     trainers = {'project': (project_step, list(project.parameters()))}
     if reference is not None:
@@ -485,7 +617,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     first_step_diff = None
     for i, batch in enumerate(batches):
         for name, (make_step, params) in trainers.items():
-            seconds, peak = measure(make_step(batch), device, params)
+            seconds, peak = measure(make_step(batch, i), device, params)
             if i >= warmup:
                 times[name].append(seconds)
             peaks[name] = max(peaks[name], peak)
@@ -501,7 +633,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
           f'({provenance.machine_description()}), '
           f'commit {provenance.code_commit()}, {time.strftime("%Y-%m-%d")}')
     print(f'  source {scales[0][0]}x{scales[0][1]}, target '
-          f'{scales[1][0]}x{scales[1][1]}, batch 1+1, project {precision}, '
+          f'{scales[1][0]}x{scales[1][1]}, batch {batch_size}+{batch_size}, '
+          f'project {precision}, '
           f'{iters} timed iterations after {warmup} warm-up'
           + (', one backward' if args.one_backward else '')
           + (', channels-last' if args.channels_last else '')
@@ -515,7 +648,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     median = {k: statistics.median(v) for k, v in times.items()}
     rows = [
         ('iteration time (s)', median, '{:.4f}'),
-        ('images/s', {k: 2 / v for k, v in median.items()}, '{:.2f}'),
+        ('images/s', {k: 2 * batch_size / v
+                      for k, v in median.items()}, '{:.2f}'),
         (f'{memory} (GiB)', {k: v / 2**30 for k, v in peaks.items()},
          '{:.3f}'),
     ]

@@ -25,6 +25,7 @@ DESCRIPTIONS: Dict[str, str] = {
     'source_only_more_iters (+300 it., no target term)',
     'maxsquare': 'maxsquare (+300 it.)',
     'maxsquare_iw': 'maxsquare_iw (+300 it.)',
+    'dacs': 'dacs (+300 it., batch 2+2 crops)',
 }
 
 

@@ -1,7 +1,8 @@
 """Worker of test_ddp_training.py, started by ``torch.distributed.run``.
 
 Builds the runner exactly as tools/train.py does (launcher 'pytorch', gloo
-on the CPU), trains, and saves this rank's parameters and buffers before
+on the CPU), trains, and saves this rank's parameters and buffers (those of
+networks held outside the module tree, e.g. DACS's teacher, included) before
 and after training (and after every iteration, and the buffers of the last
 iteration just before the ranks average them) so the test can compare
 ranks.
@@ -21,21 +22,30 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..'))
 import mmseg_uda  # noqa: E402,F401
+from mmseg_uda.models.uda import named_held_modules  # noqa: E402
 from mmseg_uda.utils.launch import init_cpu_distributed  # noqa: E402
 
 
-def _params(runner):
+def _held(runner, kind):
+    """Parameters or buffers of the networks terms hold outside the module
+    tree (DACS's teacher), by state-dict name."""
     return {
-        name: p.detach().clone()
-        for name, p in runner.model.module.named_parameters()
+        name: t
+        for prefix, network in named_held_modules(runner.model.module)
+        for name, t in getattr(network, f'named_{kind}')(prefix)
     }
+
+
+def _params(runner):
+    params = dict(runner.model.module.named_parameters())
+    params.update(_held(runner, 'parameters'))
+    return {name: p.detach().clone() for name, p in params.items()}
 
 
 def _buffers(runner):
-    return {
-        name: b.detach().clone()
-        for name, b in runner.model.module.named_buffers()
-    }
+    buffers = dict(runner.model.module.named_buffers())
+    buffers.update(_held(runner, 'buffers'))
+    return {name: b.detach().clone() for name, b in buffers.items()}
 
 
 class ParamSnapshotHook(Hook):

@@ -3,7 +3,8 @@ path: the ranks must end with identical parameters that differ from the
 start (the UDA step must not depend on a custom train_step, which
 MMDistributedDataParallel never calls), and with identical buffers (BN
 running statistics, averaged by AverageBuffersHook before the save); a NaN
-loss on one rank skips the step on both."""
+loss on one rank skips the step on both; DACS's teacher (outside DDP's
+parameters) stays identical on both ranks."""
 import os
 import os.path as osp
 import socket
@@ -81,6 +82,42 @@ def check_buffers(ranks, checkpoint):
         else:  # num_batches_tracked: equal anyway, taken from rank 0
             assert torch.equal(unsynced[1][name], unsynced[0][name])
             assert torch.equal(end[name], unsynced[0][name])
+
+
+def test_dacs_ddp_two_cpu_processes_keep_the_teacher_identical(
+        demo_data, tmp_path):
+    options = demo_data.options('dacs') + [
+        'train_cfg.max_iters=3', 'train_cfg.val_interval=100',
+        'param_scheduler.0.end=3',
+        'train_dataloader.dataset.source.pipeline.4.crop_size=(64,64)',
+        'train_dataloader.dataset.target.pipeline.2.crop_size=(64,64)'
+    ]
+    ranks = run_ddp('configs/demo/dacs.py', tmp_path, options)
+    start, end = ranks[0]['start'], ranks[0]['end']
+    teacher = [n for n in end if n.startswith('uda_terms.0.teacher.')]
+    assert teacher and 'uda_terms.0.teacher.backbone.conv1.weight' in teacher
+    for name in end:  # student and teacher parameters
+        torch.testing.assert_close(ranks[1]['end'][name], end[name],
+                                   rtol=0, atol=0, msg=name)
+    # the teacher follows every trained student tensor (an average, not
+    # its start; frozen ones, e.g. the BN affine parameters, stay)
+    prefix = len('uda_terms.0.teacher.')
+    trained = [n for n in teacher
+               if not torch.equal(end[n[prefix:]], start[n[prefix:]])]
+    assert {'uda_terms.0.teacher.backbone.conv1.weight',
+            'uda_terms.0.teacher.decode_head.aspp_convs.0.weight'
+            } <= set(trained)
+    assert all(not torch.equal(end[n], start[n]) for n in trained)
+    saved = torch.load(tmp_path / 'iter_3.pth', map_location='cpu',
+                       weights_only=False)['state_dict']
+    assert int(saved['uda_terms.0.teacher._extra_state']) == 3
+    for name in teacher:
+        assert torch.equal(saved[name], end[name]), name
+    # teacher BN statistics (target batches differ per rank) are averaged
+    # like the student's
+    assert any(n.startswith('uda_terms.0.teacher.') and 'running_mean' in n
+               for n in ranks[0]['end_buffers'])
+    check_buffers(ranks, tmp_path / 'iter_3.pth')
 
 
 def test_nan_on_one_rank_skips_the_step_on_both(demo_data, tmp_path):

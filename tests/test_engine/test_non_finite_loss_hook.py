@@ -14,6 +14,7 @@ from torch.utils.data import Dataset
 
 import mmseg_uda  # noqa: F401
 from mmseg_uda.engine.hooks import NonFiniteLossError, NonFiniteLossHook
+from mmseg_uda.models.uda import HoldsNetworks
 
 _RUN_IDS = itertools.count()
 
@@ -207,6 +208,36 @@ def test_non_finite_weights_are_never_saved(tmp_path):
     message = str(err.value)
     assert 'iteration 2 (of 6)' in message and 'linear.weight' in message
     assert finite_checkpoints(tmp_path) == {1: True}
+
+
+class HeldToy(BNToy):
+    """BNToy with a network held outside the module tree (as DACS's
+    teacher)."""
+
+    def __init__(self):
+        super().__init__()
+        self.term = type('Holder', (HoldsNetworks, nn.Module), {})()
+        self.term.hold('teacher', nn.Linear(2, 1))
+
+
+class SetHeldWeightToInf(Hook):
+    priority = 'NORMAL'
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if runner.iter + 1 == 2:
+            with torch.no_grad():
+                runner.model.term.held('teacher').weight[0, 0] = float('inf')
+
+
+def test_non_finite_held_network_weights_are_never_saved(tmp_path):
+    runner = make_runner(tmp_path, model=HeldToy())
+    runner.register_hook(SetHeldWeightToInf())
+    with pytest.raises(NonFiniteLossError, match=r'term\.teacher\.weight'):
+        runner.train()
+    assert finite_checkpoints(tmp_path) == {1: True}
+    assert 'term.teacher.weight' in load(tmp_path / 'iter_1.pth')[
+        'state_dict']
 
 
 def assert_same(a, b):

@@ -1,7 +1,8 @@
 """tools/train.py --resume of adaptation configs that set load_from
-(MaxSquare, FADA): the first --resume (empty work dir) starts fresh from
-load_from and says so; the second continues from the work dir, bit-exactly
-like an uninterrupted run, whatever load_from says."""
+(MaxSquare, FADA, DACS): the first --resume (empty work dir) starts fresh
+from load_from and says so; the second continues from the work dir,
+bit-exactly like an uninterrupted run (DACS: teacher and its counter t
+included, not re-copied from the student), whatever load_from says."""
 import os
 import os.path as osp
 import subprocess
@@ -22,6 +23,11 @@ CASES = {
     'maxsquare': ('configs/demo/maxsquare.py', TINY),
     'fada': ('configs/demo/fada.py',
              TINY + ['model.uda_terms.0.discriminator.in_channels=256']),
+    # 32x32 crops of the demo's 320x176 / 256x128 images
+    'dacs': ('configs/demo/dacs.py', TINY + [
+        'train_dataloader.dataset.source.pipeline.4.crop_size=(32,32)',
+        'train_dataloader.dataset.target.pipeline.2.crop_size=(32,32)'
+    ]),
 }
 
 
@@ -35,7 +41,7 @@ def run(cmd):
 
 def start_checkpoint(config, options, path):
     """Weights to start from, as a source-only run leaves them (no
-    discriminator, no training state)."""
+    discriminator or teacher, no training state)."""
     cfg = Config.fromfile(osp.join(REPO, config))
     for option in options:
         key, value = option.split('=', 1)
@@ -45,7 +51,8 @@ def start_checkpoint(config, options, path):
     model.init_weights()
     state = {
         k: v
-        for k, v in model.state_dict().items() if 'discriminator' not in k
+        for k, v in model.state_dict().items()
+        if not k.startswith('uda_terms.')
     }
     torch.save(dict(state_dict=state, meta=dict()), path)
     return state
@@ -85,6 +92,13 @@ def test_resume_continues_from_the_work_dir_not_load_from(
         assert torch.equal(part['state_dict'][key], value), key
     # The optimiser states (FADA: segmentor's and discriminator's) too.
     assert_same(full['optimizer'], part['optimizer'], 'optimizer')
+    if method == 'dacs':
+        state = part['state_dict']
+        assert int(state['uda_terms.0.teacher._extra_state']) == 4
+        # the teacher is an average, not a copy of the student
+        key = 'decode_head.aspp_convs.0.weight'
+        assert not torch.equal(state['uda_terms.0.teacher.' + key],
+                               state[key])
 
 
 def assert_same(a, b, where):

@@ -9,6 +9,7 @@ from mmseg.registry import HOOKS
 from torch import Tensor
 from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 
+from ...models.uda.held_networks import held_buffers
 from .checkpoint_schedule import checkpoint_due, unwrap_model
 
 
@@ -75,6 +76,12 @@ class AverageBuffersHook(Hook):
     - in ``after_train_epoch`` (also once at the end of an iteration-based
       run, so the model a script gets back agrees across ranks).
 
+    The buffers of networks that terms hold outside the module tree
+    (:class:`HoldsNetworks`: DACS's mean teacher, whose BatchNorm layers
+    update their running statistics from each rank's target batch; CAG's
+    frozen model, equal on every rank) are averaged too, so the ranks
+    agree on the whole state dict.
+
     Without a process group (one process) it does nothing.
     """
 
@@ -82,7 +89,8 @@ class AverageBuffersHook(Hook):
 
     def _average(self, runner) -> None:
         if get_world_size() > 1:
-            average_buffers(list(unwrap_model(runner.model).buffers()))
+            model = unwrap_model(runner.model)
+            average_buffers(list(model.buffers()) + held_buffers(model))
 
     def after_train_iter(self,
                          runner,

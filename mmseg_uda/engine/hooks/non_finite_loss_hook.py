@@ -11,6 +11,7 @@ from mmengine.logging import print_log
 from mmseg.registry import HOOKS
 from torch import Tensor, nn
 
+from ...models.uda.held_networks import named_held_modules
 from .checkpoint_schedule import checkpoint_due, unwrap_model
 
 ACTIONS = ('stop', 'skip')
@@ -95,10 +96,17 @@ class NonFiniteLossHook(Hook):
     ``max_consecutive_skips`` skipped steps in a row (a run that has
     diverged for good) it stops as ``'stop'`` would.
 
+    The networks that terms hold outside the module tree (DACS's mean
+    teacher, :class:`HoldsNetworks`) are not restored: a skipped step
+    still counts as an iteration for them, as for ``runner.iter`` and the
+    lr schedule (the teacher's EMA update at its start used the student of
+    the previous step and stays; its counter advances).
+
     A finite loss can still produce non-finite weights (an infinite
     gradient). With ``check_weights`` the parameters and floating-point
-    buffers are checked in ``after_train_iter`` of every iteration in which
-    a ``CheckpointHook`` saves, before it does (priority 'BELOW_NORMAL';
+    buffers (also of the held networks) are checked in
+    ``after_train_iter`` of every iteration in which a ``CheckpointHook``
+    saves, before it does (priority 'BELOW_NORMAL';
     the CheckpointHook's is 'VERY_LOW'), and training stops rather than
     write them.
 
@@ -263,8 +271,14 @@ class NonFiniteLossHook(Hook):
     def _check_weights(self, runner) -> None:
         """Stop if a parameter or floating-point buffer is non-finite."""
         model = unwrap_model(runner.model)
-        named = [(name, t) for name, t in chain(model.named_parameters(),
-                                                model.named_buffers())
+        held = [
+            chain(network.named_parameters(prefix),
+                  network.named_buffers(prefix))
+            for prefix, network in named_held_modules(model)
+        ]
+        named = [(name, t)
+                 for name, t in chain(model.named_parameters(),
+                                      model.named_buffers(), *held)
                  if t.is_floating_point()]
         if not named:
             return

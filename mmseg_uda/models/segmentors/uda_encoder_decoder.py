@@ -39,7 +39,15 @@ class UDAEncoderDecoder(EncoderDecoder):
     are saved, synchronised by DDP and can get their own optimiser through
     :class:`MultiOptimWrapperConstructor`. A term with ``attach(segmentor)``
     gets it called once after construction (to copy the network, as CAG's
-    frozen prediction model). A single-domain training batch
+    frozen prediction model, DACS's mean teacher, or to keep the
+    segmentor for further student forwards: DACS's mixed batch runs through
+    :meth:`forward_domain` inside ``loss``, hence inside DDP's forward).
+    The network runs on the target batch unless every term declares
+    ``needs_target_forward = False`` (a class attribute; absent means
+    True): DACS trains on mixed images only, so DACS alone has two student
+    forwards per iteration (source, mixed) and DACS + MaxSquare three; the
+    terms then get :meth:`DomainOutputs.inputs_only` target outputs (images
+    and data samples). A single-domain training batch
     (a plain tensor) is trained with the source losses only, which is what
     source-only and self-training configs use.
 
@@ -197,7 +205,15 @@ class UDAEncoderDecoder(EncoderDecoder):
                 and torch.is_grad_enabled()):
             losses = self._backward_source(losses, wrapper)
             source = source.detached()
-        target = self.forward_domain(inputs['target'], data_samples['target'])
+        if any(
+                getattr(term, 'needs_target_forward', True)
+                for term in self.uda_terms):
+            target = self.forward_domain(inputs['target'],
+                                         data_samples['target'])
+        else:
+            target = DomainOutputs.inputs_only(inputs['target'],
+                                               self.align_corners,
+                                               data_samples['target'])
         for term in self.uda_terms:
             losses.update(add_prefix(term.loss(source, target), 'tgt'))
         return losses

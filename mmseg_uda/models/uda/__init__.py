@@ -1,11 +1,16 @@
 from .category_anchor_guided import CategoryAnchorGuided
+from .dacs import DACS
 from .depth_distribution import DepthDistribution
 from .domain_outputs import DomainOutputs
 from .fine_grained_adversarial import FineGrainedAdversarial
+from .held_networks import HoldsNetworks, held_buffers, named_held_modules
+from .mean_teacher import MeanTeacher
 from .output_adversarial import OutputAdversarial
 from .target_output_loss import TargetOutputLoss
 
 __all__ = [
-    'CategoryAnchorGuided', 'DepthDistribution', 'DomainOutputs',
-    'FineGrainedAdversarial', 'OutputAdversarial', 'TargetOutputLoss'
+    'CategoryAnchorGuided', 'DACS', 'DepthDistribution', 'DomainOutputs',
+    'FineGrainedAdversarial', 'HoldsNetworks', 'MeanTeacher',
+    'OutputAdversarial', 'TargetOutputLoss', 'held_buffers',
+    'named_held_modules'
 ]

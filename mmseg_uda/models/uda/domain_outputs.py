@@ -13,13 +13,19 @@ class DomainOutputs:
     a method's target loss, a discriminator) reads from here instead of
     running the network again.
 
+    When no term needs the network's outputs on a domain (DACS trains on
+    the mixed images, not on the plain target batch), the segmentor skips
+    that forward and passes :meth:`inputs_only` outputs: images and data
+    samples, and a clear error for anything computed.
+
     Args:
         inputs (Tensor): The normalised images, shape (B, 3, H, W).
-        feats (tuple[Tensor]): Backbone (and neck) outputs, e.g. the four
-            ResNet stages.
-        logits (dict[str, Tensor]): Head outputs at head resolution, shape
-            (B, C, h, w); ``'main'`` (decode head) and, for multi-level
-            models, ``'low'`` (auxiliary head).
+        feats (tuple[Tensor], optional): Backbone (and neck) outputs, e.g.
+            the four ResNet stages. None when no forward ran.
+        logits (dict[str, Tensor], optional): Head outputs at head
+            resolution, shape (B, C, h, w); ``'main'`` (decode head) and,
+            for multi-level models, ``'low'`` (auxiliary head). None when
+            no forward ran.
         align_corners (bool): How logits are upsampled to the input size.
         data_samples (list[SegDataSample], optional): The batch's data
             samples (ground truth and extra fields such as depth for the
@@ -31,18 +37,61 @@ class DomainOutputs:
 
     def __init__(self,
                  inputs: Tensor,
-                 feats: Tuple[Tensor, ...],
-                 logits: Dict[str, Tensor],
+                 feats: Optional[Tuple[Tensor, ...]],
+                 logits: Optional[Dict[str, Tensor]],
                  align_corners: bool,
                  data_samples: Optional[SampleList] = None,
                  head_feature: Optional[Tensor] = None) -> None:
         self.inputs = inputs
         self.head_feature = head_feature
-        self.feats = feats
-        self.logits = logits
+        self._feats = feats
+        self._logits = logits
         self.align_corners = align_corners
         self.data_samples = data_samples
         self._resized: Dict[str, Tensor] = {}
+
+    @classmethod
+    def inputs_only(cls,
+                    inputs: Tensor,
+                    align_corners: bool,
+                    data_samples: Optional[SampleList] = None
+                    ) -> 'DomainOutputs':
+        """Outputs of a domain on which the network did not run.
+
+        Args:
+            inputs (Tensor): The normalised images, shape (B, 3, H, W).
+            align_corners (bool): The segmentor's upsampling setting.
+            data_samples (list[SegDataSample], optional): Their samples.
+
+        Returns:
+            DomainOutputs: ``inputs`` and ``data_samples``; reading
+            features or logits raises.
+        """
+        return cls(inputs, None, None, align_corners, data_samples)
+
+    @property
+    def has_forward(self) -> bool:
+        """Whether the network ran on these images."""
+        return self._logits is not None
+
+    def _computed(self, what: str):
+        if not self.has_forward:
+            raise RuntimeError(
+                f'DomainOutputs: no {what} for these images: the segmentor '
+                'ran no forward on them because every term in uda_terms '
+                'declares needs_target_forward = False; a term that reads '
+                'the target outputs must not declare that')
+        return self._feats if what == 'features' else self._logits
+
+    @property
+    def feats(self) -> Tuple[Tensor, ...]:
+        """Backbone (and neck) outputs."""
+        return self._computed('features')
+
+    @property
+    def logits(self) -> Dict[str, Tensor]:
+        """Head outputs at head resolution."""
+        return self._computed('logits')
 
     def resized(self, name: str = 'main') -> Tensor:
         """Logits of head ``name`` upsampled bilinearly to the input size.
@@ -77,6 +126,10 @@ class DomainOutputs:
             DomainOutputs: Detached inputs, features and logits (sharing
             storage with these), same data samples.
         """
+        if not self.has_forward:
+            return DomainOutputs.inputs_only(self.inputs.detach(),
+                                             self.align_corners,
+                                             self.data_samples)
         out = DomainOutputs(
             self.inputs.detach(), tuple(f.detach() for f in self.feats),
             {k: v.detach()

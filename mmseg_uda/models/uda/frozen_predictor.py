@@ -1,13 +1,14 @@
 """A frozen copy of a segmentor's network that predicts but never trains."""
-import copy
 from typing import Tuple, Union
 
 import torch
 import torch.nn as nn
 from torch import Tensor
 
+from .network_copy import NetworkCopy
 
-class FrozenPredictor(nn.Module):
+
+class FrozenPredictor(NetworkCopy):
     """Backbone and decode head copied from a segmentor, in eval mode.
 
     ``forward`` returns the head's classifier input (``feature='head'``,
@@ -23,21 +24,13 @@ class FrozenPredictor(nn.Module):
 
     def __init__(self, backbone: nn.Module, decode_head: nn.Module,
                  feature: Union[str, int]) -> None:
-        super().__init__()
-        self.backbone = copy.deepcopy(backbone)
-        self.decode_head = copy.deepcopy(decode_head)
+        super().__init__(backbone, decode_head)
         self.feature = feature
-        self.requires_grad_(False)
         self.eval()
 
     def train(self, mode: bool = True) -> 'FrozenPredictor':
         """Always eval mode (BN statistics fixed, dropout off)."""
         return super().train(False)
-
-    def load_from(self, segmentor: nn.Module) -> None:
-        """Copy the segmentor's backbone and decode head weights."""
-        self.backbone.load_state_dict(segmentor.backbone.state_dict())
-        self.decode_head.load_state_dict(segmentor.decode_head.state_dict())
 
     @torch.no_grad()
     def forward(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:

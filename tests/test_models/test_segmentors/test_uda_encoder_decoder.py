@@ -256,3 +256,47 @@ def test_logit_temperature_scales_training_logits_only():
         model(**batch, mode='predict')[0].seg_logits.data)
     with pytest.raises(ValueError, match='logit_temperature'):
         MODELS.build(dict(cfg, logit_temperature=0))
+
+
+class _InputsOnlyTerm(torch.nn.Module):
+    """A term that reads only the target images (as DACS)."""
+
+    needs_target_forward = False
+
+    def __init__(self, read_logits=False):
+        super().__init__()
+        self.read_logits = read_logits
+        self.seen = []
+
+    def loss(self, source, target):
+        self.seen.append(target)
+        if self.read_logits:
+            target.logits
+        return dict(loss_zero=target.inputs.sum() * 0.0)
+
+
+def test_no_target_forward_when_no_term_needs_it():
+    data = make_batch()[0]
+    model = MODELS.build(tiny_model_cfg(
+        False, dict(type='MaxSquareLoss', loss_weight=0.1)))
+    calls = []
+    model.backbone.register_forward_hook(lambda *args: calls.append(1))
+    term = _InputsOnlyTerm()
+    model.uda_terms = torch.nn.ModuleList([term])
+    batch = model.data_preprocessor(data, True)
+    model.loss(batch['inputs'], batch['data_samples'])
+    assert len(calls) == 1  # the source only
+    target = term.seen[0]
+    assert not target.has_forward
+    assert torch.equal(target.inputs, batch['inputs']['target'])
+    assert target.data_samples is batch['data_samples']['target']
+    # with a term that needs it (MaxSquare's), the target runs again
+    model.uda_terms = torch.nn.ModuleList([
+        term, MODELS.build(dict(type='TargetOutputLoss', loss=dict(
+            type='MaxSquareLoss', loss_weight=0.1)))])
+    model.loss(batch['inputs'], batch['data_samples'])
+    assert len(calls) == 3 and term.seen[1].has_forward
+    # a term that reads what was not computed gets a clear error
+    model.uda_terms = torch.nn.ModuleList([_InputsOnlyTerm(True)])
+    with pytest.raises(RuntimeError, match='needs_target_forward = False'):
+        model.loss(batch['inputs'], batch['data_samples'])
