@@ -7,13 +7,30 @@ import mmseg_uda  # noqa: F401
 register_all_modules(init_default_scope=True)
 
 
+import itertools  # noqa: E402
 import os.path as osp  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
 import pytest  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
+
+_SCOPES = itertools.count()
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..'))
+
+
+@pytest.fixture(autouse=True)
+def mmseg_default_scope():
+    """Every test starts in the 'mmseg' scope whatever an earlier test's
+    runner left current (a Runner built with default_scope='mmengine'
+    otherwise makes later MODELS.build calls of other files fail, so the
+    outcome would depend on the test order)."""
+    if DefaultScope.get_current_instance() is None or (
+            DefaultScope.get_current_instance().scope_name != 'mmseg'):
+        # a new name: the newest instance is the current one
+        DefaultScope.get_instance(f'test-{next(_SCOPES)}', scope_name='mmseg')
+    yield
 
 
 class DemoData:  # noqa: E302
