@@ -1,7 +1,10 @@
 """tools/benchmark_train.py: --help and the --smoke structure run for
-MaxSquare and FADA (no timing assertions)."""
+MaxSquare, FADA, a CAG-UDA stage and the depth method: the project's step
+and the plain reference loop agree on the first step's losses and weights,
+part by part (no timing assertions)."""
 import importlib.util
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -32,11 +35,31 @@ def smoke(config, *extra):
 
 def check_structure(results, printed):
     assert 'SMOKE' in printed and 'reference' in printed
+    assert 'memory ratio (project / reference)' in printed
     for key in ('project_time', 'reference_time', 'speedup',
                 'memory_ratio'):
         assert results[key] > 0, key
     # Same maths: the two trainers agree after a step.
     assert results['first_step_max_abs_diff'] < 1e-4
+    assert results['first_step_max_buffer_rel_diff'] < 1e-5
+
+
+def check_parts(results, trained):
+    """Every part in ``trained`` was moved by the step, and equally so in
+    both trainers (a difference far below the update)."""
+    parts = results['first_step_parts']
+    for name in trained:
+        part = parts[name]
+        assert part['update'] > 0, name
+        assert part['weights'] <= 1e-3 * part['update'], (name, part)
+
+
+def check_losses(results, names, rtol=1e-5):
+    losses = results['first_step_losses']
+    assert set(names) <= set(losses), losses
+    for name, (project, reference) in losses.items():
+        assert abs(project - reference) <= rtol * max(1e-3, abs(reference)), (
+            name, project, reference)
 
 
 def test_maxsquare_smoke_and_peak(capsys):
@@ -83,3 +106,54 @@ def test_channels_last_smoke_same_first_step(capsys):
     printed = capsys.readouterr().out
     check_structure(results, printed)
     assert 'channels-last' in printed and 'acc_seg stride 4' in printed
+
+
+def test_cag_stage_smoke(capsys):
+    """CAG stage 1 (V3+) with the config's batch 4 + 4: the frozen model's
+    pseudo-labels (half the cells of the synthetic stage start labelled
+    by each kind), both target CEs and both distance losses are exercised
+    and agree with the released loop's, and the weights after the first
+    step too; the frozen model and the anchors stay equal."""
+    results = smoke('configs/cag/gta2cs_stage1.py', '--scale', '0.1')
+    printed = capsys.readouterr().out
+    assert re.search(r'anchor labels on (4[5-9]|5[0-5])% and probability '
+                     r'labels on (4[5-9]|5[0-5])%', printed), printed
+    check_structure(results, printed)
+    assert results['batch_size'] == 4 and 'batch 4+4' in printed
+    names = ['src.decode.loss_ce', 'src.loss_dis', 'tgt.loss_ce_anchor',
+             'tgt.loss_ce_prob', 'tgt.loss_dis']
+    check_losses(results, names)
+    for name in names:  # every path ran, none is the empty-pair 0
+        assert results['first_step_losses'][name][1] > 0, name
+    check_parts(results, ['backbone', 'decode_head'])
+    parts = results['first_step_parts']
+    assert parts['uda_terms.0.frozen_model']['buffers'] == 0
+    assert parts['uda_terms.0.anchors']['buffers'] == 0
+
+
+def test_cag_batch_of_one_is_refused():
+    """The V3+ image pooling cannot batch-normalise one image in train
+    mode: a clear message instead of BatchNorm's error."""
+    import pytest
+    with pytest.raises(SystemExit, match='--batch-size 2 or more'):
+        smoke('configs/cag/gta2cs_stage1.py', '--batch-size', '1')
+
+
+def test_depth_smoke(capsys):
+    """The depth method: G source, G target with D frozen, D, both steps;
+    the discriminator's and both heads' weights agree after the first
+    step, as every loss does (D's BCE weighted 1 + 1, the release's)."""
+    results = smoke('configs/depth/synthia2cs.py', '--cfg-options',
+                    'model.uda_terms.0.disc_weight=1.0')
+    printed = capsys.readouterr().out
+    check_structure(results, printed)
+    assert 'synthetic GMMs, 16 classes x 5 components' in printed
+    check_losses(results, [
+        'src.decode.loss_ce', 'src.loss_bal_src', 'src.loss_depth',
+        'tgt.loss_bal_tgt', 'tgt.loss_adv', 'tgt.loss_disc'
+    ])
+    check_parts(results, [
+        'backbone', 'decode_head', 'uda_terms.0.depth_head',
+        'uda_terms.0.density_head', 'uda_terms.0.discriminator'
+    ])
+    assert results['first_step_parts']['uda_terms.0.gmm']['buffers'] == 0
