@@ -71,6 +71,9 @@ class TaskData:
             SynthiaDataset=osp.join(root, 'synthia'),
             NTHUDataset=osp.join(root, 'nthu'),
             MapillaryDataset=osp.join(root, 'mapillary'))
+        # An image list of the Vistas training images, in an order that is
+        # not the sorted one (stands in for the release's 9,000-image list).
+        self.mapillary_list = osp.join(root, 'mapillary_training_list.txt')
         self._gmms = {}
 
     def depth_gmm(self, num_classes: int, grid_size) -> str:
@@ -117,6 +120,8 @@ def task_data(demo_data, tmp_path_factory) -> TaskData:
     mapillary = Path(data.roots['MapillaryDataset'])
     layouts.write_mapillary(mapillary, num_val=2, num_train=2, hw=(36, 48))
     _run(['tools/dataset_converters/mapillary.py', str(mapillary)])
+    names = sorted(p.name for p in (mapillary / 'training/images').iterdir())
+    Path(data.mapillary_list).write_text('\n'.join(reversed(names)) + '\n')
     return data
 
 

@@ -153,6 +153,8 @@ def shrink(cfg, data):
         cfg[loader].update(num_workers=0, persistent_workers=False)
         for dataset in datasets(cfg[loader]):
             dataset.data_root = data.roots[dataset.type]
+            if dataset.get('image_list'):  # the release's names: absent
+                dataset.image_list = data.mapillary_list
     if not any(t.type == 'DepthDistribution'
                for t in cfg.model.get('uda_terms', [])):
         shrink_input_sizes([cfg.train_dataloader] + [
@@ -163,12 +165,13 @@ def shrink(cfg, data):
     cfg.default_hooks.logger.interval = 1
 
 
-def write_pseudo_labels(dataset_cfg) -> int:
+def write_pseudo_labels(dataset_cfg, size=None) -> int:
     """Random pseudo-labels where a (shrunk) self-training dataset reads
     them: the paths its own settings give (``data_root``, ``data_prefix``,
-    ``seg_map_suffix``, ``indices``), each of its image's size, with
-    classes ``0..C-1`` and ignore (255), as
-    tools/generate_pseudo_labels.py writes them.
+    ``seg_map_suffix``, ``image_list``, ``indices``), with classes
+    ``0..C-1`` and ignore (255), as tools/generate_pseudo_labels.py writes
+    them: at the input ``size`` (W, H) for the depth method's refined
+    labels, else at each image's size.
 
     Returns:
         int: How many samples the dataset has.
@@ -184,7 +187,8 @@ def write_pseudo_labels(dataset_cfg) -> int:
         path = info['seg_map_path']
         # never fabricate a ground-truth label
         assert path.startswith(label_dir + os.sep), path
-        height, width = cv2.imread(info['img_path']).shape[:2]
+        height, width = (cv2.imread(info['img_path']).shape[:2]
+                         if size is None else size[::-1])
         label = rng.integers(0, num_classes, (height, width), dtype=np.uint8)
         label[rng.random((height, width)) < 0.2] = 255
         os.makedirs(osp.dirname(path), exist_ok=True)
@@ -200,7 +204,11 @@ def test_config_trains_an_iteration(config, task_data, tmp_path):
     self_training = 'pseudo_labels' in train_set.get('data_prefix', {}).get(
         'seg_map_path', '')
     if self_training:  # the adaptation stage's labels, written
-        assert write_pseudo_labels(train_set) > 0
+        size = None
+        if cfg.get('pseudo_label_refinement'):  # at the (shrunk) input size
+            (step, ) = [t for t in train_set.pipeline if 'scale' in t]
+            size = step.scale
+        assert write_pseudo_labels(train_set, size) > 0
     cfg.work_dir = str(tmp_path)
     cfg.experiment_name = osp.splitext(config.replace('/', '_'))[0]
     runner = Runner.from_cfg(cfg)

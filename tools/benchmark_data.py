@@ -372,7 +372,8 @@ def scale_pipeline(pipeline: List[dict], factor: float) -> List[dict]:
         step = dict(step)
         for key in ('scale', 'crop_size'):
             if key in step and step['type'] in (
-                    'Resize', 'RandomResize', 'RandomCrop', 'FitAndPad'):
+                    'Resize', 'ResizeWithDepth', 'RandomResize', 'RandomCrop',
+                    'FitAndPad'):
                 step[key] = times(step[key])
         if step['type'] == 'RandomWidthResize':
             step['width'] = times([step['width']])[0]
@@ -475,7 +476,7 @@ def reference_steps(pipeline: List[dict], mean: Sequence[float],
     omitted = []
     for t in pipeline:
         kind = t['type']
-        if kind == 'Resize':
+        if kind in ('Resize', 'ResizeWithDepth'):
             scale, keep = t['scale'], t.get('keep_ratio', False)
             name, f = _pil_filter(t)
             steps.append((f'PIL resize {scale[0]}x{scale[1]} {name}',
@@ -610,7 +611,7 @@ def project_breakdown(dataset, count: int) -> Tuple[Dict[str, float], float]:
         results = dataset.get_data_info(k % len(dataset))
         for t in dataset.pipeline.transforms:
             name = type(t).__name__
-            if name in ('Resize', 'RandomWidthResize'):
+            if name in ('Resize', 'ResizeWithDepth', 'RandomWidthResize'):
                 name = f'{name} {t.backend} {t.interpolation}'
             start = time.perf_counter()
             results = t(results)
@@ -753,7 +754,7 @@ def pipeline_main(args: argparse.Namespace) -> int:
              if args.smoke else ''))
     for name, ds in domain_sets.items():
         sizes = [t for t in domains[name]['pipeline']
-                 if t['type'] in ('Resize', 'RandomCrop')]
+                 if t['type'] in ('Resize', 'ResizeWithDepth', 'RandomCrop')]
         size = (f', to {sizes[-1].get("scale", sizes[-1].get("crop_size"))}'
                 if sizes else '')
         print(f'  {name}: {type(ds).__name__}, {len(ds)} files under '

@@ -37,10 +37,13 @@ then every 8-connected same-label region smaller than its class's threshold
 ``'synthia2cs-16'``, lists them, or is ``'from-stats'`` with
 ``class_stats=<source class_stats.json>`` for ``50 + 4950 (n_c - n_min) /
 (n_max - n_min)`` on the source pixel shares) becomes ignore (connected
-components by ``scipy.ndimage.label``). The refined label is then
-nearest-resized to the image's full resolution (a fitted-and-padded input
-is cropped to the fitted part first). ``--no-refinement`` writes the plain
-argmax instead.
+components by ``scipy.ndimage.label``). The refined label is written at the
+input size, as refined (as the release writes it; a fitted-and-padded
+Vistas input gives the whole padded frame, the padding's prediction
+included, or ignore there with ``ignore_padding=True`` in
+``pseudo_label_refinement``), and the self-training configs read it as
+written: no round trip through the image's full resolution.
+``--no-refinement`` writes the plain argmax at full resolution instead.
 """
 import argparse
 import copy
@@ -49,7 +52,6 @@ import os.path as osp
 import sys
 from typing import List, Optional, Sequence
 
-import mmcv
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -249,7 +251,8 @@ def refinement_settings(cfg: Config, num_classes: int) -> Optional[dict]:
 
     Returns:
         dict | None: ``confidence``, ``thresholds`` (list of C floats or
-        None) and ``connectivity``; None if the config has none.
+        None), ``connectivity`` and ``ignore_padding``; None if the config
+        has none.
 
     Raises:
         SystemExit: For unknown released thresholds or a wrong count.
@@ -275,16 +278,19 @@ def refinement_settings(cfg: Config, num_classes: int) -> Optional[dict]:
     return dict(
         confidence=float(spec.get('confidence', 0.9)),
         thresholds=thresholds,
-        connectivity=int(spec.get('connectivity', 8)))
+        connectivity=int(spec.get('connectivity', 8)),
+        ignore_padding=bool(spec.get('ignore_padding', False)))
 
 
 def refined_label(model: torch.nn.Module, batch: dict,
                   refinement: dict) -> np.ndarray:
-    """The spatial-prior label of one image at its full resolution.
+    """The spatial-prior label of one image at the input size.
 
     Softmax and refinement run at the input size (where the thresholds
-    are counted); the result is cropped to the fitted part of a
-    ``FitAndPad`` input and nearest-resized to the image's own size.
+    are counted), and the label stays there (the release's format, read as
+    written by the self-training stage): the resized image's size, or the
+    whole padded frame of a ``FitAndPad`` input (its padding ignore with
+    ``refinement['ignore_padding']``).
 
     Args:
         model (nn.Module): An EncoderDecoder in eval mode.
@@ -292,7 +298,8 @@ def refined_label(model: torch.nn.Module, batch: dict,
         refinement (dict): From :func:`refinement_settings`.
 
     Returns:
-        np.ndarray: (H, W) uint8 train ids, 255 = ignore.
+        np.ndarray: (H_in, W_in) uint8 train ids, 255 = ignore, with
+        ``(H_in, W_in)`` the sample's ``img_shape``.
     """
     data = model.data_preprocessor(batch, False)
     meta = data['data_samples'][0].metainfo
@@ -307,13 +314,14 @@ def refined_label(model: torch.nn.Module, batch: dict,
     label = refine_pseudo_label(probs, refinement['thresholds'],
                                 refinement['confidence'],
                                 refinement['connectivity'])
-    if 'fitted_shape' in meta:
-        height, width = meta['fitted_shape']
-        label = label[:height, :width]
-        full = meta['source_shape']
-    else:
-        full = meta['ori_shape']
-    return mmcv.imresize(label, (full[1], full[0]), interpolation='nearest')
+    # The resized image, without any padding of the data preprocessor.
+    height, width = meta['img_shape'][:2]
+    label = label[:height, :width]
+    if refinement.get('ignore_padding') and 'fitted_shape' in meta:
+        fit_h, fit_w = meta['fitted_shape']
+        label[fit_h:] = 255
+        label[:, fit_w:] = 255
+    return np.ascontiguousarray(label)
 
 
 def write_labels(model: torch.nn.Module,

@@ -43,13 +43,13 @@ train_dataloader = dict(
         source=dict(
             data_root=_base_.demo_data + '/synthia',
             pipeline=[
-                dict(t, scale=depth_scale) if t.type == 'Resize' else t
+                dict(t, scale=depth_scale) if 'scale' in t else t
                 for t in _base_.source_pipeline
             ]),
         target=dict(
             data_root=_base_.demo_data + '/cityscapes',
             pipeline=[
-                dict(t, scale=depth_scale) if t.type == 'Resize' else t
+                dict(t, scale=depth_scale) if 'scale' in t else t
                 for t in _base_.target_pipeline
             ])))
 val_dataloader = dict(
@@ -57,7 +57,7 @@ val_dataloader = dict(
     dataset=dict(
         data_root=_base_.demo_data + '/cityscapes',
         pipeline=[
-            dict(t, scale=depth_scale) if t.type == 'Resize' else t
+            dict(t, scale=depth_scale) if 'scale' in t else t
             for t in _base_.depth_test_pipeline
         ]))
 test_dataloader = val_dataloader

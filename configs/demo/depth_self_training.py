@@ -5,7 +5,8 @@
 #       work_dirs/demo/depth/iter_300.pth \
 #       --out data/demo/cityscapes/pseudo_labels/depth_demo
 # from configs/demo/depth.py's model (whose pseudo_label_refinement scales
-# the released thresholds to 320x192), shrunk as the demo.
+# the released thresholds to 320x192) at the input size, 320x192, and read
+# as written; shrunk as the demo.
 _base_ = ['../depth/synthia2cs_7_self_training.py', './_demo.py']
 demo_iters = 100
 depth_scale = (320, 192)
@@ -29,7 +30,7 @@ train_dataloader = dict(
         data_root=_base_.demo_data + '/cityscapes',
         data_prefix=dict(seg_map_path='pseudo_labels/depth_demo'),
         pipeline=[
-            dict(t, scale=depth_scale) if t.type == 'Resize' else t
+            dict(t, scale=depth_scale) if 'scale' in t else t
             for t in _base_.train_dataloader.dataset.pipeline
         ]))
 val_dataloader = dict(
@@ -37,7 +38,7 @@ val_dataloader = dict(
     dataset=dict(
         data_root=_base_.demo_data + '/cityscapes',
         pipeline=[
-            dict(t, scale=depth_scale) if t.type == 'Resize' else t
+            dict(t, scale=depth_scale) if 'scale' in t else t
             for t in _base_.depth_test_pipeline
         ]))
 test_dataloader = val_dataloader

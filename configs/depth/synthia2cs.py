@@ -9,6 +9,10 @@
 # lambda_bal tgt 0.05, D Adam 1e-3, G SGD 2.5e-4 one group, poly 0.9 over
 # 90k, seed 1234, the released 16-class CE weights, K = 5 GMMs per class
 # on the 161x96 grid.
+# Released details (METHODS.md 6.4): D's loss BCE(D(m_s), 0) + BCE(D(m_t),
+# 1) unhalved; depth/density head weights N(0, 0.01); Pillow bicubic
+# image resizing (Pillow nearest labels; the depth map nearest at the
+# labels' pixels: an assumption).
 # Assumptions (METHODS.md silent): no flip or blur on either domain; the
 # adaptation runs 90k iterations and the final checkpoint is reported.
 # Chain (README, "Depth distribution"): fit the GMMs
@@ -33,16 +37,17 @@ model = dict(
             gmm_file='work_dirs/depth/gmm_synthia16_161x96.json')
     ])
 no_augmentation = ('RandomFlip', 'RandomGaussianBlur')
+# Every sized step (Resize, ResizeWithDepth) at the input size.
 depth_source_pipeline = [
-    dict(t, scale=input_scale) if t.type == 'Resize' else t
+    dict(t, scale=input_scale) if 'scale' in t else t
     for t in _base_.source_depth_pipeline if t.type not in no_augmentation
 ]
 depth_target_pipeline = [
-    dict(t, scale=input_scale) if t.type == 'Resize' else t
+    dict(t, scale=input_scale) if 'scale' in t else t
     for t in _base_.target_pipeline if t.type not in no_augmentation
 ]
 depth_test_pipeline = [
-    dict(t, scale=input_scale) if t.type == 'Resize' else t
+    dict(t, scale=input_scale) if 'scale' in t else t
     for t in _base_.test_pipeline
 ]
 train_dataloader = dict(

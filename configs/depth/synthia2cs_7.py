@@ -7,7 +7,8 @@
 # lambda_dep 0.005, lambda_adv 0.05, lambda_bal tgt 0.05, D Adam 1e-3,
 # the released 7-class CE weights, the release's Cityscapes -> 7 table
 # (parking, rail track, guard rail, bridge, tunnel, polegroup ignored),
-# GMMs on the 161x96 grid. Assumptions as configs/depth/synthia2cs.py.
+# GMMs on the 161x96 grid; D loss, head init and Pillow resizing as
+# configs/depth/synthia2cs.py. Assumptions as configs/depth/synthia2cs.py.
 _base_ = [
     '../_base_/models/deeplabv2_r101_depth.py',
     '../_base_/datasets/synthia_to_cityscapes_7.py',
@@ -29,7 +30,7 @@ model = dict(
             gmm_file='work_dirs/depth/gmm_synthia7_161x96.json')
     ])
 depth_test_pipeline = [
-    dict(t, scale=input_scale) if t.type == 'Resize' else t
+    dict(t, scale=input_scale) if 'scale' in t else t
     for t in _base_.test_pipeline
 ]
 val_dataloader = dict(dataset=dict(pipeline=depth_test_pipeline))

@@ -3,7 +3,8 @@
 # resolution: 67.7 mIoU (with self-training, 30k iterations).
 # configs/depth/synthia2cs_7.py with both domains and the test input at
 # 640x320 (labels still at 2048x1024, logits upsampled to them), the GMMs
-# on the 81x41 grid and lambda_dep 0.001.
+# on the 81x41 grid and lambda_dep 0.001. Images shrink with Pillow bicubic
+# (antialiased), as the release.
 _base_ = ['./synthia2cs_7.py']
 input_scale = (640, 320)
 grid_size = (81, 41)
@@ -19,16 +20,16 @@ model = dict(
 train_dataloader = dict(
     dataset=dict(
         source=dict(pipeline=[
-            dict(t, scale=input_scale) if t.type == 'Resize' else t
+            dict(t, scale=input_scale) if 'scale' in t else t
             for t in _base_.source_pipeline
         ]),
         target=dict(pipeline=[
-            dict(t, scale=input_scale) if t.type == 'Resize' else t
+            dict(t, scale=input_scale) if 'scale' in t else t
             for t in _base_.target_pipeline
         ])))
 val_dataloader = dict(
     dataset=dict(pipeline=[
-        dict(t, scale=input_scale) if t.type == 'Resize' else t
+        dict(t, scale=input_scale) if 'scale' in t else t
         for t in _base_.test_pipeline
     ]))
 test_dataloader = val_dataloader

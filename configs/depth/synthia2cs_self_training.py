@@ -3,7 +3,10 @@
 # stage; configs/depth/synthia2cs.py is the adaptation before it).
 # One round of CE on the spatial-prior pseudo-labels of the 2,975
 # Cityscapes train images (no source data), 30k iterations of the 90k
-# poly schedule, from the adapted model; input 1280x760 as in adaptation.
+# poly schedule, from the adapted model; input 1280x760 as in adaptation
+# (images resized as its target, Pillow bicubic). The pseudo-labels are
+# read at the input size as the tool writes them (no full-size round
+# trip), as the release.
 # Pseudo-labels (README, "Depth distribution"):
 #   python tools/generate_pseudo_labels.py configs/depth/synthia2cs.py \
 #       work_dirs/depth/synthia2cs/iter_90000.pth \
@@ -13,13 +16,10 @@ _base_ = [
 ]
 model = _base_.self_training_model
 optim_wrapper = _base_.self_training_optim_wrapper
-self_training_pipeline = [
-    dict(type='CheckedLoadImageFromFile'),
-    dict(type='CheckedLoadAnnotations'),
-    dict(type='CheckSegMapSize'),
-    dict(type='Resize', scale=_base_.input_scale, keep_ratio=False),
-    dict(type='PackSegInputs'),
-]
+adaptation_target_pipeline = _base_.train_dataloader.dataset.target.pipeline
+self_training_pipeline = (
+    adaptation_target_pipeline[:-1] + _base_.self_training_label_loading +
+    adaptation_target_pipeline[-1:])
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,

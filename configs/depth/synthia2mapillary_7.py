@@ -7,8 +7,13 @@
 # table (curb = construction, terrain = flat, pothole = object, catch basin
 # and manhole ignored); Vistas images fitted into 1280x760 with the aspect
 # kept and padded bottom/right (FitAndPad; labels likewise, padding =
-# ignore), for training and testing, and evaluated at that size.
-# Assumption: image padding value 0 (before mean subtraction).
+# ignore), for training and testing, and evaluated at that size; image
+# padding value 0 before mean subtraction (the release pads with 0).
+# Released details (METHODS.md 6.4): the source CE is unweighted (the class
+# weights are the Cityscapes tasks'); the fitted side is truncated
+# (int(H * 1280 / W) for a wide image, int(W * 760 / H) otherwise); images
+# resized with Pillow bicubic, labels Pillow nearest, in FitAndPad and for
+# SYNTHIA; D's loss unhalved and the head init as configs/depth/synthia2cs.py.
 _base_ = [
     '../_base_/models/deeplabv2_r101_depth.py',
     '../_base_/datasets/synthia_to_mapillary_7.py',
@@ -21,7 +26,7 @@ grid_size = (161, 96)
 model = dict(
     decode_head=dict(
         num_classes=num_classes,
-        loss_decode=dict(class_weight='released-7', num_classes=num_classes)),
+        loss_decode=dict(_base_.unweighted_ce, _delete_=True)),
     uda_terms=[
         dict(
             _base_.depth_term,
@@ -53,7 +58,7 @@ fit_test_pipeline = [
 train_dataloader = dict(
     dataset=dict(
         source=dict(pipeline=[
-            dict(t, scale=input_scale) if t.type == 'Resize' else t
+            dict(t, scale=input_scale) if 'scale' in t else t
             for t in _base_.source_pipeline
         ]),
         target=dict(pipeline=fit_target_pipeline)))

@@ -1,3 +1,6 @@
+import os.path as osp
+import re
+
 import numpy as np
 import publisher_layouts as layouts
 import pytest
@@ -8,6 +11,7 @@ from mmseg_uda.datasets import MapillaryDataset, SynthiaDataset, UDADataset
 from mmseg_uda.datasets.class_tables import (MAPILLARY_SEVEN_GROUPS,
                                              MAPILLARY_V12_CLASSES)
 from mmseg_uda.datasets.data_root_check import DataRootError
+from mmseg_uda.datasets.mapillary import RELEASED_IMAGE_LISTS
 
 
 def test_registered_with_7_classes():
@@ -80,3 +84,83 @@ def test_pairs_with_synthia_7_not_16(tmp_path):
         SynthiaDataset(data_root=str(tmp_path / 'syn'), num_classes=7), target)
     with pytest.raises(ValueError, match="only in the target: \\['flat'"):
         UDADataset(SynthiaDataset(data_root=str(tmp_path / 'syn')), target)
+
+
+# --- the release's self-training set: an image list, in its order ---
+
+
+def write_training_images(root, names):
+    folder = root / 'training' / 'images'
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / f'{name}.jpg').write_bytes(b'')  # existence is checked
+
+
+def test_released_list_is_the_release_s_9000_names_unsorted():
+    path = RELEASED_IMAGE_LISTS['depth-selftrain']
+    with open(path) as f:
+        text = f.read()
+    names = text.split('\n')
+    # the release's selftrain.txt: 9,000 lines of '<22-char id>.jpg'
+    # (243,000 bytes less the missing final newline), first and last
+    # entries as in the release
+    assert len(text) == 9000 * 27 - 1
+    assert len(names) == len(set(names)) == 9000
+    assert all(
+        re.fullmatch(r'[A-Za-z0-9_-]{22}\.jpg', name) for name in names)
+    assert names[0] == 'ygJrxprMc607g3oDxyHt_Q.jpg'
+    assert names[-1] == 'O4d9rV5EARz2zDYDakezrA.jpg'
+    # the release's order, not the sorted one
+    assert names != sorted(names)
+
+
+def test_image_list_keeps_the_list_order_and_indices_take_its_head(
+        tmp_path):
+    write_training_images(tmp_path, ['a', 'b', 'c', 'd'])
+    (tmp_path / 'list.txt').write_text('c.jpg\na\n\nd.jpg\n')
+    dataset = MapillaryDataset(
+        data_root=str(tmp_path), image_list='list.txt',
+        data_prefix=dict(img_path='training/images'), indices=2)
+    assert [osp.basename(dataset.get_data_info(i)['img_path'])
+            for i in range(len(dataset))] == ['c.jpg', 'a.jpg']
+    # without a list: the folder's sorted files
+    plain = MapillaryDataset(
+        data_root=str(tmp_path), data_prefix=dict(img_path='training/images'))
+    assert [osp.basename(plain.get_data_info(i)['img_path'])
+            for i in range(len(plain))] == ['a.jpg', 'b.jpg', 'c.jpg',
+                                            'd.jpg']
+
+
+def test_released_list_by_name_in_the_release_order(tmp_path):
+    with open(RELEASED_IMAGE_LISTS['depth-selftrain']) as f:
+        names = [line.strip()[:-len('.jpg')] for line in f]
+    write_training_images(tmp_path, names)
+    dataset = MapillaryDataset(
+        data_root=str(tmp_path), image_list='depth-selftrain', indices=9000,
+        data_prefix=dict(img_path='training/images',
+                         seg_map_path='pseudo'),
+        require_labels=False, lazy_init=False)
+    assert len(dataset) == 9000
+    first = dataset.get_data_info(0)
+    assert first['img_path'].endswith('training/images/' + names[0] + '.jpg')
+    assert first['seg_map_path'].endswith(
+        'pseudo/' + names[0] + '_labelTrainIds7.png')
+    assert osp.basename(dataset.get_data_info(8999)['img_path']) == \
+        names[-1] + '.jpg'
+
+
+def test_image_list_errors_name_the_file(tmp_path):
+    write_training_images(tmp_path, ['a'])
+    kwargs = dict(data_root=str(tmp_path),
+                  data_prefix=dict(img_path='training/images'))
+    with pytest.raises(FileNotFoundError, match='nope.txt.*depth-selftrain'):
+        MapillaryDataset(image_list='nope.txt', **kwargs)
+    (tmp_path / 'twice.txt').write_text('a.jpg\na\n')
+    with pytest.raises(ValueError, match="twice.txt.*'a'"):
+        MapillaryDataset(image_list='twice.txt', **kwargs)
+    (tmp_path / 'empty.txt').write_text('\n')
+    with pytest.raises(ValueError, match='empty.txt.*empty'):
+        MapillaryDataset(image_list='empty.txt', **kwargs)
+    (tmp_path / 'missing.txt').write_text('a\nb.jpg\n')
+    with pytest.raises(DataRootError, match='b.jpg'):
+        MapillaryDataset(image_list='missing.txt', **kwargs)

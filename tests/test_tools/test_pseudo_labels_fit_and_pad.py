@@ -1,8 +1,9 @@
-"""Spatial-prior pseudo-labels of fitted-and-padded (Mapillary) inputs:
-tools/generate_pseudo_labels.py's ``refined_label`` crops the fitted part
-of a ``FitAndPad`` input and nearest-resizes it to the image's own size;
-the tool writes labels of each image's size on the generated Mapillary
-data, and the self-training config reads them."""
+"""Spatial-prior pseudo-labels of fitted-and-padded (Mapillary) inputs, as
+the release writes them (issue 18, item 8): tools/generate_pseudo_labels.py's
+``refined_label`` returns the whole input frame (1280x760) as refined, the
+padding's prediction included (ignore with ``ignore_padding``); the tool
+writes them on the generated Mapillary data and the self-training config
+reads them as written (no resize), in its image list's order."""
 import importlib.util
 import os.path as osp
 
@@ -39,19 +40,23 @@ tool = load_module('generate_pseudo_labels',
 
 
 def block_classes(hw):
-    """Class of every pixel of a (H, W) image in 2 x 3 blocks, and a mask
-    of the pixels more than 1 pixel away from a block boundary."""
+    """Class of every pixel of a (H, W) image in 2 x 3 blocks."""
     height, width = hw
     rows = (np.arange(height) * 2) // height
     cols = (np.arange(width) * 3) // width
-    classes = rows[:, None] * 3 + cols[None, :]
-    inner_r = (np.abs(np.diff(rows, prepend=rows[0])) +
-               np.abs(np.diff(rows, append=rows[-1]))) == 0
-    inner_c = (np.abs(np.diff(cols, prepend=cols[0])) +
-               np.abs(np.diff(cols, append=cols[-1]))) == 0
-    inner_r[1:-1] &= inner_r[:-2] & inner_r[2:]
-    inner_c[1:-1] &= inner_c[:-2] & inner_c[2:]
-    return classes, inner_r[:, None] & inner_c[None, :]
+    return rows[:, None] * 3 + cols[None, :]
+
+
+def inner(hw, margin):
+    """Pixels of a (H, W) block image farther than ``margin`` from a block
+    boundary and from the bottom/right border (next to the padding)."""
+    height, width = hw
+    r = np.arange(height) + 0.5
+    c = np.arange(width) + 0.5
+    rows = (np.abs(r - height / 2) > margin) & (r < height - margin)
+    cols = ((np.abs(c - width / 3) > margin) &
+            (np.abs(c - 2 * width / 3) > margin) & (c < width - margin))
+    return rows[:, None] & cols[None, :]
 
 
 class ColourHead(nn.Module):
@@ -84,15 +89,18 @@ class StubSegmentor(nn.Module):
 
 
 # (image (H, W), its fitted part in 1280x760 by hand): wider than 1280/760
-# pads the bottom, narrower (Mapillary's usual 4:3) the right.
+# pads the bottom, narrower (Mapillary's usual 4:3) the right; the free side
+# is truncated as the release.
 @pytest.mark.parametrize('hw,fitted', [
-    ((36, 48), (760, 1013)),  # s = min(1280/48, 760/36) = 21.11: 48 s = 1013.3
-    ((20, 48), (533, 1280)),  # s = min(1280/48, 760/20) = 26.67: 20 s = 533.3
-    ((50, 30), (760, 456)),  # portrait: s = 760/50 = 15.2, 30 s = 456
+    ((36, 48), (760, 1013)),  # 48 * 760 / 36 = 1013.3
+    ((20, 48), (533, 1280)),  # 20 * 1280 / 48 = 533.3
+    ((50, 30), (760, 456)),  # portrait: 30 * 760 / 50 = 456
 ])
-def test_refined_label_undoes_fit_and_pad(hw, fitted, tmp_path):
+@pytest.mark.parametrize('ignore_padding', [False, True])
+def test_refined_label_is_the_input_frame(hw, fitted, ignore_padding,
+                                          tmp_path):
     cfg = Config.fromfile(CONFIG)
-    classes, inner = block_classes(hw)
+    classes = block_classes(hw)
     img = np.array(PALETTE, dtype=np.uint8)[classes]
     path = str(tmp_path / 'image.png')  # lossless: exact colours
     cv2.imwrite(path, img)
@@ -104,18 +112,32 @@ def test_refined_label_undoes_fit_and_pad(hw, fitted, tmp_path):
     assert tuple(meta['img_shape']) == (760, 1280)
     assert tuple(meta['source_shape']) == hw
     model = StubSegmentor(MODELS.build(cfg.model.data_preprocessor)).eval()
-    refinement = tool.refinement_settings(cfg, 7)
+    refinement = dict(tool.refinement_settings(cfg, 7),
+                      ignore_padding=ignore_padding)
     with torch.no_grad():
         label = tool.refined_label(model, batch, refinement)
-    assert label.shape == hw and label.dtype == np.uint8
-    # the padding (class 6 where the crop is wrong) is gone ...
-    assert PAD_CLASS not in label
-    # ... and every block is where it is in the image (away from the
-    # blurred block edges, where a label may be a neighbour's or ignore)
-    assert inner.sum() > 0.2 * inner.size
-    np.testing.assert_array_equal(label[inner], classes[inner])
-    edges = label[~inner]
-    assert set(np.unique(edges).tolist()) <= set(range(6)) | {255}
+    # the input size, as refined: no crop, no resize to the image's size
+    assert label.shape == (760, 1280) and label.dtype == np.uint8
+    fit_h, fit_w = fitted
+    # every block where it is in the fitted image, away from the block
+    # edges that bicubic upsampling (2 source pixels) and the stride-8 cells
+    # blur, where a label may be a neighbour's or ignore
+    keep = inner(fitted, margin=2 * fit_h / hw[0] + 16)
+    assert keep.sum() > 0.2 * keep.size
+    part = label[:fit_h, :fit_w]
+    np.testing.assert_array_equal(part[keep], block_classes(fitted)[keep])
+    # the padding (black, class 6) as the model predicts it, as the release
+    # writes it, or ignore
+    padding = np.ones(label.shape, bool)
+    padding[:fit_h, :fit_w] = False
+    assert padding.any()
+    pad_label = 255 if ignore_padding else PAD_CLASS
+    # three stride-8 cells away from the fitted part
+    far = np.ones(label.shape, bool)
+    far[:fit_h + 24, :fit_w + 24] = False
+    assert (label[far] == pad_label).all()
+    if ignore_padding:
+        assert (label[padding] == 255).all()
 
 
 def test_tool_on_mapillary_and_self_training_reads_it(task_data, tmp_path):
@@ -137,27 +159,31 @@ def test_tool_on_mapillary_and_self_training_reads_it(task_data, tmp_path):
     root = task_data.roots['MapillaryDataset']
     target = DATASETS.build(cfg.train_dataloader.dataset.target)
     assert len(target) > 0
+    written = {}
     for i in range(len(target)):
         img_path = target.get_data_info(i)['img_path']
         label_path = tool.pseudo_label_path(
             img_path, osp.join(root, 'training/images'), '.jpg', str(out))
         label = cv2.imread(label_path, cv2.IMREAD_UNCHANGED)
         assert label is not None, label_path
-        assert label.shape == cv2.imread(img_path).shape[:2], label_path
+        assert label.shape == (760, 1280), label_path  # the input frame
         assert set(np.unique(label).tolist()) <= set(range(7)) | {255}
+        written[img_path] = label
 
-    # The self-training stage reads them through its own pipeline
-    # (CheckedLoadAnnotations, CheckSegMapSize, FitAndPad).
+    # The self-training stage reads them through its own pipeline (the
+    # adaptation's FitAndPad, then CheckedLoadAnnotations, CheckSegMapSize)
+    # as written, in its image list's order (here the generated list, the
+    # reverse of the sorted names).
     st = Config.fromfile(SELF_TRAINING).train_dataloader.dataset
-    st.data_root = root
+    assert st.image_list == 'depth-selftrain' and st.indices == 9000
+    st.update(data_root=root, image_list=task_data.mapillary_list)
     st.data_prefix.seg_map_path = str(out)
     dataset = DATASETS.build(st)
     assert len(dataset) == len(target)
+    order = [dataset.get_data_info(i)['img_path'] for i in range(len(dataset))]
+    assert order == sorted(written)[::-1]
     for i in range(len(dataset)):
         sample = dataset[i]['data_samples']
-        gt = sample.gt_sem_seg.data[0]
-        assert gt.shape == (760, 1280)
-        height, width = cv2.imread(sample.img_path).shape[:2]
-        s = min(1280 / width, 760 / height)
-        fit_h, fit_w = round(height * s), round(width * s)
-        assert (gt[fit_h:] == 255).all() and (gt[:, fit_w:] == 255).all()
+        np.testing.assert_array_equal(sample.gt_sem_seg.data[0].numpy(),
+                                      written[sample.img_path])
+        assert tuple(sample.img_shape) == (760, 1280)

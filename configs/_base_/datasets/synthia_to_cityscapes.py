@@ -43,14 +43,15 @@ source_pipeline = [
     dict(type='RandomGaussianBlur', prob=0.5, max_radius=1.0),
     dict(type='PackSegInputs'),
 ]
-# Depth is loaded before any geometric step: Resize (nearest) and
-# RandomFlip transform it with the label (it is in seg_fields). mmcv's
-# Pillow path takes uint8 maps only, so this (depth-method) pipeline keeps
-# the cv2 resize; the depth method's released resize is not described
-# (METHODS.md section 5).
+# Depth is loaded before any geometric step: the resize and RandomFlip
+# transform it with the label (it is in seg_fields). MMSeg's Resize takes
+# uint8 maps only on the Pillow path, so this (depth-method) pipeline uses
+# ResizeWithDepth: the same Pillow bicubic image and Pillow nearest label,
+# and the float depth map Pillow nearest at the label's pixels (the
+# release's depth resize is not described: an assumption).
 source_depth_pipeline = (
     source_pipeline[:3] + [dict(type='LoadSynthiaDepth')] + [
-        dict(t, **cv2_resize) if t['type'] == 'Resize' else t
+        dict(t, type='ResizeWithDepth') if t['type'] == 'Resize' else t
         for t in source_pipeline[3:]
     ])
 # The target's labels are never loaded in training.

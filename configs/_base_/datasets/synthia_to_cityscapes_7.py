@@ -25,12 +25,25 @@ target_scale = (1280, 760)
 test_scale = (1024, 512)
 low_res_scale = (640, 320)
 
+# Resizing as the released loaders: Pillow bicubic (antialiased when
+# shrinking) for images, Pillow nearest for labels and the depth map
+# (ResizeWithDepth: MMSeg's Resize whose Pillow path also takes the float
+# depth map, sampled at the label's pixels). The cv2 path (bilinear, no
+# antialiasing) is the named option `cv2_resize`:
+#   [dict(t, **cv2_resize) if 'backend' in t else t for t in pipeline]
+pil_resize = dict(backend='pillow', interpolation='bicubic')
+cv2_resize = dict(backend='cv2', interpolation='bilinear')
+
 source_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
     dict(type='CheckedLoadAnnotations'),
     dict(type='CheckSegMapSize'),
     dict(type='LoadSynthiaDepth'),
-    dict(type='Resize', scale=source_scale, keep_ratio=False),
+    dict(
+        type='ResizeWithDepth',
+        scale=source_scale,
+        keep_ratio=False,
+        **pil_resize),
     dict(type='PackSegInputs'),
 ]
 source_plain_pipeline = [
@@ -39,19 +52,19 @@ source_plain_pipeline = [
 # The target's labels are never loaded in training.
 target_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
-    dict(type='Resize', scale=target_scale, keep_ratio=False),
+    dict(type='Resize', scale=target_scale, keep_ratio=False, **pil_resize),
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
-    dict(type='Resize', scale=test_scale, keep_ratio=False),
+    dict(type='Resize', scale=test_scale, keep_ratio=False, **pil_resize),
     # Loaded after Resize: labels stay at full resolution.
     dict(type='CheckedLoadAnnotations'),
     dict(type='PackSegInputs'),
 ]
 low_res_test_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
-    dict(type='Resize', scale=low_res_scale, keep_ratio=False),
+    dict(type='Resize', scale=low_res_scale, keep_ratio=False, **pil_resize),
     dict(type='CheckedLoadAnnotations'),
     dict(type='LabelsAtInferenceSize'),
     dict(type='PackSegInputs'),

@@ -3,9 +3,11 @@
 # with every BN affine parameter frozen and BN in train mode, a
 # class-weighted source CE (PyTorch's weighted mean; the released weights by
 # default, 'released-16' / 'released-7'; a class_stats.json path derives
-# them as w_c = 1 / (C f_c)), and the depth term: depth and density heads on
-# layer4, the per-class GMM density targets, berHu balance and depth losses
-# and the DC-GAN discriminator on entropy x density (model.uda_terms).
+# them as w_c = 1 / (C f_c); the Mapillary tasks use `unweighted_ce`), and
+# the depth term: depth and density heads on layer4 (weights N(0, 0.01),
+# biases PyTorch's default, as the release), the per-class GMM density
+# targets, berHu balance and depth losses and the DC-GAN discriminator on
+# entropy x density (model.uda_terms).
 #
 # ImageNet weights (the release starts from the ImageNet DeepLab init in
 # the legacy Res_Deeplab layout): tools/model_converters/deeplabv2_legacy.py
@@ -33,6 +35,15 @@ depth_term = dict(
     depth_weight=0.005,
     target_balance_weight=0.05,
     adv_weight=0.05,
-    # Assumption (METHODS.md is silent): each domain's D BCE is halved, as
-    # in the AdvEnt-family code the release builds on.
-    disc_weight=0.5)
+    # The release's D loss BCE(D(m_s), 0) + BCE(D(m_t), 1), unhalved
+    # (METHODS.md 6.4).
+    disc_weight=1.0)
+# The Mapillary tasks' source CE: unweighted in the release (the class
+# weights are the Cityscapes tasks'; METHODS.md 6.4), the mean over labelled
+# pixels. A Mapillary config states
+#   decode_head=dict(loss_decode=dict(_base_.unweighted_ce, _delete_=True))
+unweighted_ce = dict(
+    type='CrossEntropyLoss',
+    use_sigmoid=False,
+    loss_weight=1.0,
+    avg_non_ignore=True)

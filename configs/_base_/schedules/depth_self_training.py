@@ -7,6 +7,10 @@
 # adaptation config; a self-training config states
 #   model = _base_.self_training_model
 #   optim_wrapper = _base_.self_training_optim_wrapper
+# and builds its pipeline from the adaptation's target pipeline (the same
+# image resize, Pillow bicubic, or FitAndPad for Vistas) with the
+# pseudo-labels loaded after the resize:
+#   target[:-1] + _base_.self_training_label_loading + target[-1:]
 self_training_optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
@@ -23,3 +27,11 @@ self_training_model = dict(
             loss_weight=1.0,
             avg_non_ignore=True)))
 self_training_label_suffix = '_pseudoTrainIds.png'
+# tools/generate_pseudo_labels.py writes the refined labels at the input
+# size, as the release (the whole input frame, FitAndPad's padding
+# included), so they are read as written, after the image's resize, and
+# checked against the resized image: no resize of the labels.
+self_training_label_loading = [
+    dict(type='CheckedLoadAnnotations'),
+    dict(type='CheckSegMapSize'),
+]

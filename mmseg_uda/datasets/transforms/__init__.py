@@ -8,3 +8,4 @@ from .labels_at_inference_size import LabelsAtInferenceSize  # noqa: F401
 from .load_depth import LoadSynthiaDepth  # noqa: F401
 from .random_gaussian_blur import RandomGaussianBlur  # noqa: F401
 from .random_width_resize import RandomWidthResize  # noqa: F401
+from .resize_with_depth import ResizeWithDepth  # noqa: F401

@@ -7,23 +7,30 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
+from .resize_with_depth import resize_map_nearest
+
 
 def fitted_size(hw: Sequence[int], scale: Sequence[int]) -> Tuple[int, int]:
-    """(H, W) of an image of size ``hw`` scaled to fit into ``scale``.
+    """(H, W) of an image of size ``hw`` fitted into the box ``scale``.
+
+    The released loader's rule (METHODS.md 6.4): an image wider than the
+    box (``W / H > W_box / H_box``) gets the box width and the height
+    ``int(H * (W_box / W))``; any other image the box height and the width
+    ``int(W * (H_box / H))``. The bound side is exact, the other truncated
+    (not rounded).
 
     Args:
         hw (Sequence[int]): Image (H, W).
         scale (Sequence[int]): Box (W, H).
 
     Returns:
-        tuple[int, int]: ``(round(H * s), round(W * s))`` with
-        ``s = min(W_box / W, H_box / H)``, each at most the box's side.
+        tuple[int, int]: The fitted (H, W), at least 1 pixel each.
     """
     height, width = hw
     box_w, box_h = scale
-    factor = min(box_w / width, box_h / height)
-    return (min(box_h, max(1, int(round(height * factor)))),
-            min(box_w, max(1, int(round(width * factor)))))
+    if width / height > box_w / box_h:
+        return max(1, int(height * (box_w / width))), box_w
+    return box_h, max(1, int(width * (box_h / height)))
 
 
 @TRANSFORMS.register_module()
@@ -32,9 +39,13 @@ class FitAndPad(BaseTransform):
 
     METHODS.md 6.2: Mapillary images are fitted into the input size (aspect
     kept) and padded bottom/right; labels likewise (padding = ignore) and
-    evaluated at that size. The image is resized bilinearly, every key in
-    ``seg_fields`` (load the labels *before* this transform) nearest, then
-    padded with ``img_pad_val`` / ``seg_pad_val``. With
+    evaluated at that size. The fitted size is the release's
+    (:func:`fitted_size`: truncated, not rounded); the image is resized
+    with Pillow bicubic (antialiased when shrinking) as the released
+    loader, every key in ``seg_fields`` (load the labels *before* this
+    transform) with Pillow nearest (a ``float32`` map too:
+    :func:`resize_map_nearest`), then padded bottom/right with
+    ``img_pad_val`` / ``seg_pad_val``. With
     ``eval_at_input_size`` ``ori_shape`` becomes the padded size, so MMSeg
     returns predictions at that size, scored against the padded labels
     (declare ``label_resolution='inference'`` in ``UDAIoUMetric``).
@@ -57,20 +68,31 @@ class FitAndPad(BaseTransform):
         seg_pad_val (int): Label padding value. Defaults to 255.
         eval_at_input_size (bool): Set ``ori_shape`` to the padded size.
             Defaults to True.
+        backend (str): Resize backend of the image and the maps, 'pillow'
+            (the release) or 'cv2'. Defaults to 'pillow'.
+        interpolation (str): Image interpolation. Defaults to 'bicubic'.
     """
 
     def __init__(self,
                  scale: Sequence[int],
                  img_pad_val: float = 0,
                  seg_pad_val: int = 255,
-                 eval_at_input_size: bool = True) -> None:
+                 eval_at_input_size: bool = True,
+                 backend: str = 'pillow',
+                 interpolation: str = 'bicubic') -> None:
         super().__init__()
         if len(scale) != 2 or min(scale) < 1:
             raise ValueError(f'FitAndPad: scale must be (W, H), got {scale}')
+        if backend not in ('pillow', 'cv2'):
+            raise ValueError(
+                f"FitAndPad: backend must be 'pillow' or 'cv2', got "
+                f'{backend!r}')
         self.scale = tuple(int(s) for s in scale)
         self.img_pad_val = img_pad_val
         self.seg_pad_val = seg_pad_val
         self.eval_at_input_size = eval_at_input_size
+        self.backend = backend
+        self.interpolation = interpolation
 
     def _pad(self, array: np.ndarray, value) -> np.ndarray:
         box_w, box_h = self.scale
@@ -89,11 +111,14 @@ class FitAndPad(BaseTransform):
         """
         img = results['img']
         new_h, new_w = fitted_size(img.shape[:2], self.scale)
-        resized = mmcv.imresize(img, (new_w, new_h), interpolation='bilinear')
+        resized = mmcv.imresize(
+            img, (new_w, new_h),
+            interpolation=self.interpolation,
+            backend=self.backend)
         results['img'] = self._pad(resized, self.img_pad_val)
         for key in results.get('seg_fields', []):
-            seg = mmcv.imresize(
-                results[key], (new_w, new_h), interpolation='nearest')
+            seg = resize_map_nearest(results[key], (new_w, new_h),
+                                     self.backend)
             results[key] = self._pad(seg, self.seg_pad_val)
         results['scale_factor'] = (new_w / img.shape[1],
                                    new_h / img.shape[0])
@@ -109,4 +134,6 @@ class FitAndPad(BaseTransform):
         return (f'{self.__class__.__name__}(scale={self.scale}, '
                 f'img_pad_val={self.img_pad_val}, '
                 f'seg_pad_val={self.seg_pad_val}, '
-                f'eval_at_input_size={self.eval_at_input_size})')
+                f'eval_at_input_size={self.eval_at_input_size}, '
+                f'backend={self.backend!r}, '
+                f'interpolation={self.interpolation!r})')

@@ -1,6 +1,6 @@
 """Dense one-map regression head of the depth-distribution method (its
 depth head and its density head)."""
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 import torch.nn as nn
 from mmengine.model import BaseModule
@@ -19,8 +19,12 @@ class ChannelMeanRegressionHead(BaseModule):
         conv1x1 512->128, mean over the 128 channels -> (B, 1, h, w)
 
     The depth method builds two, one regressing depth, one the GMM density
-    target. Convs have biases and PyTorch's default initialisation (the
-    release's initialisation is not documented: an assumption).
+    target. As in the release (METHODS.md 6.4), every conv weight is drawn
+    from N(0, ``init_std``) at construction; the biases keep PyTorch's
+    default init (U(-1/sqrt(fan_in), 1/sqrt(fan_in))), which the release
+    leaves untouched. ``init_weights`` keeps this init unless an
+    ``init_cfg`` is given, and a checkpoint without the heads' keys (the
+    ImageNet backbone of ``load_from``) leaves them as they are.
 
     Args:
         in_channels (int): Channels of the input feature. Defaults to 2048.
@@ -28,6 +32,9 @@ class ChannelMeanRegressionHead(BaseModule):
             (512, 512, 128).
         in_index (int): Which backbone output the head reads. Defaults to
             3 (layer4).
+        init_std (float, optional): Std of the normal init of the conv
+            weights. Defaults to 0.01 (the release); None keeps PyTorch's
+            default init.
         init_cfg (dict or list[dict], optional): Initialization config.
             Defaults to None.
     """
@@ -36,6 +43,7 @@ class ChannelMeanRegressionHead(BaseModule):
                  in_channels: int = 2048,
                  channels: Sequence[int] = (512, 512, 128),
                  in_index: int = 3,
+                 init_std: Optional[float] = 0.01,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if len(channels) != 3:
@@ -48,6 +56,10 @@ class ChannelMeanRegressionHead(BaseModule):
             nn.Conv2d(in_channels, c1, 1), nn.ReLU(inplace=True),
             nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(inplace=True),
             nn.Conv2d(c2, c3, 1))
+        if init_std is not None:
+            for conv in self.convs:
+                if isinstance(conv, nn.Conv2d):
+                    nn.init.normal_(conv.weight, mean=0., std=init_std)
 
     def _forward_feature(self, x: Tensor) -> Tensor:
         """The last conv's output, shape (B, channels[2], h, w)."""

@@ -85,8 +85,9 @@ class DepthDistribution(BaseModule):
         depth_weight (float): w_d. Defaults to 0.005.
         target_balance_weight (float): w_bt. Defaults to 0.05.
         adv_weight (float): w_adv. Defaults to 0.05.
-        disc_weight (float): w_D, per domain. Defaults to 0.5 (an
-            assumption: each domain's BCE halved, as in AdvEnt-style code).
+        disc_weight (float): w_D, per domain. Defaults to 1.0: the
+            release sums the two domains' BCEs unhalved (METHODS.md 6.4);
+            under Adam this is not a neutral rescaling of 0.5.
         berhu_ratio (float): berHu's ``c / max(e)``. Defaults to 0.2.
         feature_index (int): Backbone output of the heads. Defaults to 3.
         align_corners (bool): Of every upsampling. Defaults to True.
@@ -106,7 +107,7 @@ class DepthDistribution(BaseModule):
                  depth_weight: float = 0.005,
                  target_balance_weight: float = 0.05,
                  adv_weight: float = 0.05,
-                 disc_weight: float = 0.5,
+                 disc_weight: float = 1.0,
                  berhu_ratio: float = 0.2,
                  feature_index: int = 3,
                  align_corners: bool = True,

@@ -249,9 +249,9 @@ def reference_step(model, classes, img_s, img_t, label, depth):
     loss_tgt.backward()
     for p in disc.parameters():
         p.requires_grad_(True)
-    # D on detached maps
+    # D on detached maps, each domain's BCE unhalved (METHODS.md 6.4)
     m_s = entropy(F.softmax(s.detach(), 1)) * up(den_s.detach(), size)
-    loss_d = 0.5 * bce(disc(m_s), 0.) + 0.5 * bce(disc(m_t.detach()), 1.)
+    loss_d = bce(disc(m_s), 0.) + bce(disc(m_t.detach()), 1.)
     loss_d.backward()
     seg_opt.step()
     d_opt.step()
