@@ -172,7 +172,8 @@ def train_scales(cfg: Config) -> Tuple[Tuple[int, int], Tuple[int, int]]:
         size = None
         for step in dataset.get('pipeline', []):
             kind = step.get('type')
-            if kind in ('Resize', 'PILResize') and 'scale' in step:
+            if kind in ('Resize', 'PILResize', 'ResizeWithDepth') and \
+                    'scale' in step:
                 size = tuple(step['scale'])
             elif kind == 'RandomCrop':
                 height, width = step['crop_size']
