@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 SCRIPT = osp.join(REPO, 'tools', 'benchmark_train.py')
 
@@ -134,7 +136,6 @@ def test_cag_stage_smoke(capsys):
 def test_cag_batch_of_one_is_refused():
     """The V3+ image pooling cannot batch-normalise one image in train
     mode: a clear message instead of BatchNorm's error."""
-    import pytest
     with pytest.raises(SystemExit, match='--batch-size 2 or more'):
         smoke('configs/cag/gta2cs_stage1.py', '--batch-size', '1')
 
