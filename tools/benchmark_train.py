@@ -1390,7 +1390,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         if reference is not None:
             reference.prepare(batch)
         for name, (make_step, params) in trainers.items():
-            torch.manual_seed(STEP_SEED + i)  # same dropout masks
+            torch.manual_seed(STEP_SEED + i)  # same dropout, DACS draws
             seconds, peak, result = measure(make_step(batch), device, params)
             if i >= warmup:
                 times[name].append(seconds)
