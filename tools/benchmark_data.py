@@ -10,10 +10,13 @@ builds the config's real training dataset (``train_dataloader.dataset``,
 e.g. the ``UDADataset`` of source + target) and measures images/s through a
 DataLoader with N workers as the config's loader (its ``collate_fn``,
 ``batch_size``, ``pin_memory`` where a GPU exists), against a loader written
-here shaped like the released loops' (PIL decode, PIL bicubic resize to the
-config's sizes, the config's random flip / Gaussian blur / colour jitter /
-random resize and crop done in PIL, images shipped as float32 mean-subtracted
-CHW tensors and labels as int64) on the same files with the same N workers.
+here shaped like the released loops' (PIL decode, PIL resize to the
+config's sizes (bicubic as MaxSquare's and FADA's releases; a Pillow step's
+own filter, bilinear in CAG's pipelines), the config's random flip /
+Gaussian blur / colour jitter / random resize / CAG's random width resize
+(width ``int(U * 2200)``, height ``int(w / aspect)``) and crop done in PIL,
+images shipped as float32 normalised CHW tensors and labels as int64) on the
+same files with the same N workers.
 Prints both, their ratio, the bytes one batch ships between processes, and
 where the time goes (per-transform mean time over samples, measured by
 running each pipeline's transforms one by one in the main process).
@@ -355,7 +358,9 @@ def data_roots(values: Sequence[str]) -> Dict[str, str]:
 
 
 def scale_pipeline(pipeline: List[dict], factor: float) -> List[dict]:
-    """The pipeline with every output size multiplied by ``factor``."""
+    """The pipeline with every output size multiplied by ``factor`` (the
+    sizes of fixed and random resizes, crops and fits; RandomWidthResize's
+    base ``width``)."""
     if factor == 1:
         return pipeline
 
@@ -370,6 +375,8 @@ def scale_pipeline(pipeline: List[dict], factor: float) -> List[dict]:
                     'Resize', 'ResizeWithDepth', 'RandomResize', 'RandomCrop',
                     'FitAndPad'):
                 step[key] = times(step[key])
+        if step['type'] == 'RandomWidthResize':
+            step['width'] = times([step['width']])[0]
         out.append(step)
     return out
 
@@ -413,23 +420,42 @@ def _pil_size(scale, image, keep_ratio: bool) -> Tuple[int, int]:
     return int(w * ratio + 0.5), int(h * ratio + 0.5)
 
 
-def _resize(sample: dict, size: Tuple[int, int]) -> None:
+def _pil_filter(step: dict) -> Tuple[str, int]:
+    """The name and Pillow filter of a config resize step's reference: its
+    ``interpolation`` when it resizes with Pillow (bicubic in MaxSquare's
+    and FADA's pipelines, bilinear in CAG's: the releases' filters), else
+    bicubic."""
     from PIL import Image
-    sample['img'] = sample['img'].resize(size, Image.BICUBIC)
+    filters = dict(nearest=Image.NEAREST, bilinear=Image.BILINEAR,
+                   bicubic=Image.BICUBIC, lanczos=Image.LANCZOS)
+    # the transforms' defaults: mmcv's Resize cv2, RandomWidthResize Pillow
+    backend = step.get('backend', 'pillow' if step['type'] ==
+                       'RandomWidthResize' else 'cv2')
+    name = (step.get('interpolation', 'bilinear') if backend == 'pillow'
+            else 'bicubic')
+    return name, filters[name]
+
+
+def _resize(sample: dict, size: Tuple[int, int], image_filter: int) -> None:
+    from PIL import Image
+    sample['img'] = sample['img'].resize(size, image_filter)
     if sample['label'] is not None:
         sample['label'] = sample['label'].resize(size, Image.NEAREST)
 
 
-def reference_steps(pipeline: List[dict], mean: Sequence[float]
+def reference_steps(pipeline: List[dict], mean: Sequence[float],
+                    std: Sequence[float] = (1, 1, 1)
                     ) -> Tuple[List[Tuple[str, Callable]], List[str]]:
     """The reference's steps for one domain, from the config's pipeline,
     and the config steps it has no counterpart for.
 
     Each config augmentation is done as the released PIL loaders do
     (METHODS.md: MaxSquare's flip p = 0.5 and PIL Gaussian blur p = 0.5,
-    radius ~ U(0, 1); FADA's colour jitter then resize); the final step
-    makes the float32 mean-subtracted CHW image and the int64 label that
-    loaders of the released code's era ship (METHODS.md is silent there).
+    radius ~ U(0, 1); FADA's colour jitter then resize; CAG's random width
+    ``int(U * width)``, height ``int(w / aspect)``, then crop and flip);
+    the final step makes the float32 normalised (``(x - mean) / std``) CHW
+    image and the int64 label that loaders of the released code's era ship
+    (METHODS.md is silent there).
     """
     import random
 
@@ -452,18 +478,33 @@ def reference_steps(pipeline: List[dict], mean: Sequence[float]
         kind = t['type']
         if kind in ('Resize', 'ResizeWithDepth'):
             scale, keep = t['scale'], t.get('keep_ratio', False)
-            steps.append((f'PIL resize {scale[0]}x{scale[1]}',
-                          lambda s, scale=scale, keep=keep: _resize(
-                              s, _pil_size(scale, s['img'], keep))))
+            name, f = _pil_filter(t)
+            steps.append((f'PIL resize {scale[0]}x{scale[1]} {name}',
+                          lambda s, scale=scale, keep=keep, f=f: _resize(
+                              s, _pil_size(scale, s['img'], keep), f)))
         elif kind == 'RandomResize':
             scale, low, high = t['scale'], *t.get('ratio_range', (1, 1))
 
             def random_resize(s, scale=scale, low=low, high=high,
-                              keep=t.get('keep_ratio', True)):
+                              keep=t.get('keep_ratio', True),
+                              f=_pil_filter(t)[1]):
                 r = random.uniform(low, high)
                 _resize(s, _pil_size((scale[0] * r, scale[1] * r), s['img'],
-                                     keep))
+                                     keep), f)
             steps.append(('PIL random resize', random_resize))
+        elif kind == 'RandomWidthResize':
+            low, high = t.get('ratio_range', (0.5, 1.5))
+
+            name, f = _pil_filter(t)
+
+            def random_width_resize(s, width=t['width'], low=low, high=high,
+                                    f=f):
+                # CAG's release: width int(U * 2200), height int(w / aspect)
+                w = int(random.uniform(low, high) * width)
+                aspect = s['img'].size[0] / s['img'].size[1]
+                _resize(s, (w, int(w / aspect)), f)
+            steps.append(
+                (f'PIL random width resize {name}', random_width_resize))
         elif kind == 'RandomCrop':
             ch, cw = t['crop_size']
 
@@ -499,9 +540,10 @@ def reference_steps(pipeline: List[dict], mean: Sequence[float]
         else:
             omitted.append(kind)
     mean_arr = np.asarray(mean, np.float32)
+    std_arr = np.asarray(std, np.float32)
 
     def to_tensors(s):
-        img = np.asarray(s['img'], np.float32) - mean_arr
+        img = (np.asarray(s['img'], np.float32) - mean_arr) / std_arr
         s['img'] = torch.from_numpy(img.transpose(2, 0, 1).copy())
         if s['label'] is not None:
             s['label'] = torch.from_numpy(np.asarray(s['label'], np.int64))
@@ -569,7 +611,7 @@ def project_breakdown(dataset, count: int) -> Tuple[Dict[str, float], float]:
         results = dataset.get_data_info(k % len(dataset))
         for t in dataset.pipeline.transforms:
             name = type(t).__name__
-            if name in ('Resize', 'ResizeWithDepth'):
+            if name in ('Resize', 'ResizeWithDepth', 'RandomWidthResize'):
                 name = f'{name} {t.backend} {t.interpolation}'
             start = time.perf_counter()
             results = t(results)
@@ -673,12 +715,14 @@ def pipeline_main(args: argparse.Namespace) -> int:
         return 2
     domain_sets = ({'source': dataset.source, 'target': dataset.target}
                    if 'source' in domains else {'train': dataset})
-    mean = cfg.model.get('data_preprocessor', {}).get('mean', (0, 0, 0))
+    preprocessor = cfg.model.get('data_preprocessor', {})
+    mean = preprocessor.get('mean', (0, 0, 0))
+    std = preprocessor.get('std', (1, 1, 1))
     infos, steps, omitted = {}, {}, {}
     for name, ds in domain_sets.items():
         infos[name] = [ds.get_data_info(i) for i in range(len(ds))]
         steps[name], omitted[name] = reference_steps(
-            domains[name]['pipeline'], mean)
+            domains[name]['pipeline'], mean, std)
     reference = ReferenceDataset(infos, steps)
     collate_cfg = dict(loader_cfg.get('collate_fn',
                                       dict(type='pseudo_collate')))

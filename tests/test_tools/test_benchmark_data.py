@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import numpy as np
+
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
@@ -99,3 +101,72 @@ def test_unreadable_image_is_named(tmp_path):
     proc = _run('--smoke', '--image', str(tmp_path / 'nope.png'))
     assert proc.returncode == 2
     assert 'nope.png' in proc.stderr
+
+
+def test_pipeline_smoke_cag_random_width_resize(demo_data):
+    """CAG's pipeline: the reference has a counterpart for every step,
+    RandomWidthResize included, and resizes bilinear as the release."""
+    proc = _run('configs/cag/gta2cs_stage1.py', '--smoke', '--data-root',
+                demo_data.root)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    _check_pipeline_output(out, [
+        'RandomWidthResize pillow bilinear', 'Resize pillow bilinear',
+        'RandomCrop', 'PIL random width resize bilinear', 'PIL random crop',
+        'PIL random flip'
+    ])
+    assert 'reference omits' not in out
+    assert re.search(r'PIL resize \d+x\d+ bilinear', out), out
+
+
+def _load_script():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_data', osp.join(REPO, 'tools', 'benchmark_data.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_scale_pipeline_scales_the_random_width():
+    bench = _load_script()
+    pipeline = [dict(type='RandomWidthResize', width=2200,
+                     ratio_range=(0.5, 1.5)),
+                dict(type='RandomCrop', crop_size=(512, 896))]
+    scaled = bench.scale_pipeline(pipeline, 0.25)
+    assert scaled[0]['width'] == 550 and scaled[1]['crop_size'] == (128, 224)
+    assert pipeline[0]['width'] == 2200  # the config is not modified
+
+
+def test_reference_random_width_resize_truncates_as_released():
+    """width int(U * W), height int(w / aspect) (METHODS.md 6.1, 6.4),
+    the image bilinear and the label nearest, with the draws of Python's
+    random module."""
+    import random
+
+    from PIL import Image
+    bench = _load_script()
+    steps, omitted = bench.reference_steps(
+        [dict(type='RandomWidthResize', width=100, ratio_range=(0.5, 1.5))],
+        mean=(0, 0, 0))
+    assert not omitted
+    (name, step), = [s for s in steps if 'width' in s[0]]
+    assert name == 'PIL random width resize bilinear'
+    rng = np.random.default_rng(0)
+    image = Image.fromarray(rng.integers(0, 256, (41, 97, 3), np.uint8))
+    label = Image.fromarray(rng.integers(0, 19, (41, 97), np.uint8))
+    rounded_differs = 0
+    for seed in range(20):
+        random.seed(seed)
+        width = int(random.uniform(0.5, 1.5) * 100)
+        size = (width, int(width / (97 / 41)))
+        rounded_differs += round(width / (97 / 41)) != size[1]
+        random.seed(seed)
+        sample = dict(img=image, label=label)
+        step(sample)
+        assert sample['img'].size == size and sample['label'].size == size
+        assert np.array_equal(np.asarray(sample['img']),
+                              np.asarray(image.resize(size, Image.BILINEAR)))
+        assert np.array_equal(np.asarray(sample['label']),
+                              np.asarray(label.resize(size, Image.NEAREST)))
+    assert rounded_differs  # truncation, not mmcv's rounding, was checked
