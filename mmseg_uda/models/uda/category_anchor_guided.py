@@ -1,5 +1,5 @@
 """CAG-UDA: category anchor-guided adaptation (one stage)."""
-from typing import Dict, List, Optional, Union
+from typing import Dict, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -12,8 +12,10 @@ from .category_anchors import (IGNORE_INDEX, anchor_pseudo_labels,
                                probability_pseudo_labels, resize_labels)
 from .domain_outputs import DomainOutputs
 from .frozen_predictor import FrozenPredictor
+from .held_networks import HeldNetworks
 
-FROZEN_PREFIX = 'frozen_model.'
+# Held network (state-dict keys ``uda_terms.<i>.frozen_model.*``).
+FROZEN_MODEL = 'frozen_model'
 
 
 def mean_cross_entropy(logits: Tensor, labels: Tensor) -> Tensor:
@@ -25,7 +27,7 @@ def mean_cross_entropy(logits: Tensor, labels: Tensor) -> Tensor:
 
 
 @MODELS.register_module()
-class CategoryAnchorGuided(BaseModule):
+class CategoryAnchorGuided(HeldNetworks, BaseModule):
     """One CAG-UDA stage (Zhang et al., NeurIPS 2019; METHODS.md sec. 4, 6.1).
 
     With anchors ``A`` (C, D) fixed for the stage and a frozen copy P of
@@ -43,10 +45,11 @@ class CategoryAnchorGuided(BaseModule):
     The source distance loss is ``source_loss`` (through the source graph).
 
     The frozen network is built by :meth:`attach` as a copy of the
-    segmentor's backbone and head. It is kept out of the module tree, so it
-    is in no optimiser, not in DDP's parameters or broadcast buffers and not
-    switched to train mode, yet it is in the checkpoint (``uda_terms.<i>.
-    frozen_model.*``) and follows ``.to()``. :class:`CategoryAnchorHook`
+    segmentor's backbone and head and held outside the module tree
+    (:class:`HeldNetworks`), so it is in no optimiser, not in DDP's
+    parameters or broadcast buffers and not switched to train mode, yet it
+    is in the checkpoint (``uda_terms.<i>.frozen_model.*``) and follows
+    ``.to()``. :class:`CategoryAnchorHook`
     fills it and the anchor buffers at stage start; ``--resume`` restores
     both from the checkpoint.
 
@@ -102,7 +105,6 @@ class CategoryAnchorGuided(BaseModule):
         self.register_buffer('anchor_counts',
                              torch.zeros(num_classes, dtype=torch.long))
         self.register_buffer('stage', torch.tensor(stage))
-        self._frozen: List[FrozenPredictor] = []
 
     # --- the frozen prediction model, outside the module tree ---
 
@@ -114,54 +116,15 @@ class CategoryAnchorGuided(BaseModule):
                 "CategoryAnchorGuided(feature='head'): the decode head "
                 f'{type(segmentor.decode_head).__name__} does not expose its '
                 'feature; use DeepLabV3PlusHead or feature=3 (layer4)')
-        self._frozen = [
+        self.hold(
+            FROZEN_MODEL,
             FrozenPredictor(segmentor.backbone, segmentor.decode_head,
-                            self.feature)
-        ]
+                            self.feature))
 
     @property
     def frozen_model(self) -> FrozenPredictor:
         """The frozen prediction network."""
-        if not self._frozen:
-            raise RuntimeError('CategoryAnchorGuided: no frozen model; the '
-                               'term must be built by UDAEncoderDecoder')
-        return self._frozen[0]
-
-    def _apply(self, fn, *args, **kwargs):
-        super()._apply(fn, *args, **kwargs)
-        for frozen in self._frozen:
-            frozen._apply(fn, *args, **kwargs)
-        return self
-
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        super()._save_to_state_dict(destination, prefix, keep_vars)
-        for frozen in self._frozen:
-            frozen.state_dict(
-                destination=destination,
-                prefix=prefix + FROZEN_PREFIX,
-                keep_vars=keep_vars)
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
-                              strict, missing_keys, unexpected_keys,
-                              error_msgs):
-        super()._load_from_state_dict(state_dict, prefix, local_metadata,
-                                      strict, missing_keys, unexpected_keys,
-                                      error_msgs)
-        full = prefix + FROZEN_PREFIX
-        unexpected_keys[:] = [
-            k for k in unexpected_keys if not k.startswith(full)
-        ]
-        frozen_state = {
-            k[len(full):]: v
-            for k, v in state_dict.items() if k.startswith(full)
-        }
-        for frozen in self._frozen:
-            if not frozen_state:  # e.g. a warm-up checkpoint
-                missing_keys += [full + k for k in frozen.state_dict()]
-                continue
-            result = frozen.load_state_dict(frozen_state, strict=False)
-            missing_keys += [full + k for k in result.missing_keys]
-            unexpected_keys += [full + k for k in result.unexpected_keys]
+        return self.held(FROZEN_MODEL)
 
     # --- anchors ---
 

@@ -1,4 +1,4 @@
-"""A frozen copy of a segmentor's network that predicts but never trains."""
+"""Frozen copies of a segmentor's networks that predict but never train."""
 import copy
 from typing import Tuple, Union
 
@@ -7,7 +7,39 @@ import torch.nn as nn
 from torch import Tensor
 
 
-class FrozenPredictor(nn.Module):
+class FrozenModule(nn.Module):
+    """A module that is always in eval mode and has no trainable
+    parameters (set up by :meth:`freeze` at the end of ``__init__``)."""
+
+    def freeze(self) -> None:
+        """Stop gradients and switch to eval mode for good."""
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> 'FrozenModule':
+        """Always eval mode (BN statistics fixed, dropout off)."""
+        return super().train(False)
+
+
+class FrozenBackbone(FrozenModule):
+    """A copy of a segmentor's backbone (e.g. holding ImageNet weights).
+
+    Args:
+        backbone (nn.Module): The backbone (deep-copied).
+    """
+
+    def __init__(self, backbone: nn.Module) -> None:
+        super().__init__()
+        self.backbone = copy.deepcopy(backbone)
+        self.freeze()
+
+    @torch.no_grad()
+    def forward(self, inputs: Tensor) -> Tuple[Tensor, ...]:
+        """Backbone outputs of normalised images (B, 3, H, W)."""
+        return tuple(self.backbone(inputs))
+
+
+class FrozenPredictor(FrozenModule):
     """Backbone and decode head copied from a segmentor, in eval mode.
 
     ``forward`` returns the head's classifier input (``feature='head'``,
@@ -27,12 +59,7 @@ class FrozenPredictor(nn.Module):
         self.backbone = copy.deepcopy(backbone)
         self.decode_head = copy.deepcopy(decode_head)
         self.feature = feature
-        self.requires_grad_(False)
-        self.eval()
-
-    def train(self, mode: bool = True) -> 'FrozenPredictor':
-        """Always eval mode (BN statistics fixed, dropout off)."""
-        return super().train(False)
+        self.freeze()
 
     def load_from(self, segmentor: nn.Module) -> None:
         """Copy the segmentor's backbone and decode head weights."""
