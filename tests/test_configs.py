@@ -172,6 +172,7 @@ def write_imagenet_weights(cfg, work_dir) -> None:
              if t.type == 'ImageNetFeatureDistance']
     if not terms:
         return
+    torch.manual_seed(0)  # the same weights for every run of a test
     backbone = MODELS.build(cfg.model.backbone)
     backbone.init_weights()
     path = osp.join(work_dir, 'imagenet_backbone.pth')
@@ -242,3 +243,34 @@ def test_config_trains_an_iteration(config, task_data, tmp_path):
     if self_training:  # CE on the pseudo-labels (20% ignore), not skipped
         loss = runner.message_hub.get_scalar(source).current()
         assert 0 < loss < float('inf'), loss
+
+
+def test_rcs_fd_config_resumes_exactly(task_data, tmp_path):
+    """configs/maxsquare/gta2cs_rcs_fd.py: 1 iteration, then --resume for
+    1 more, equals 2 uninterrupted iterations bit for bit (the rare-class
+    samples are a function of (seed, index); the frozen ImageNet copy comes
+    back from the checkpoint, not from its file)."""
+
+    def run(work_dir, max_iters, resume):
+        cfg = Config.fromfile(
+            osp.join(REPO, 'configs/maxsquare/gta2cs_rcs_fd.py'))
+        shrink(cfg, task_data)
+        cfg.train_cfg.update(max_iters=max_iters, val_interval=100)
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+        cfg.default_hooks.checkpoint.update(interval=1, max_keep_ckpts=3)
+        cfg.work_dir = str(work_dir)
+        write_imagenet_weights(cfg, str(tmp_path))
+        cfg.resume = resume
+        cfg.experiment_name = f'rcs_fd_resume_{work_dir.name}_{max_iters}'
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        return runner.model.state_dict()
+
+    full = run(tmp_path / 'full', 2, False)
+    run(tmp_path / 'part', 1, False)
+    os.remove(osp.join(tmp_path, 'imagenet_backbone.pth'))
+    resumed = run(tmp_path / 'part', 2, True)
+    assert any(k.startswith('uda_terms.1.imnet_backbone.') for k in full)
+    assert full.keys() == resumed.keys()
+    different = [k for k in full if not torch.equal(full[k], resumed[k])]
+    assert not different, different
