@@ -67,8 +67,8 @@ class StubSource:
         return self.num
 
     def get_data_info(self, idx):
-        return dict(
-            seg_map_path=f'{self.data_root}/labels/{idx:04d}_labelTrainIds.png')
+        name = f'{idx:04d}_labelTrainIds.png'
+        return dict(seg_map_path=f'{self.data_root}/labels/{name}')
 
     def __getitem__(self, idx):
         run = self.runs.get(idx, 0)
@@ -82,8 +82,8 @@ class StubSource:
         for c, n in self.crop_pixels(idx, run, draws[0]).items():
             label[start:start + n] = c
             start += n
-        sample = SegDataSample(
-            gt_sem_seg=PixelData(data=torch.from_numpy(label).view(1, 128, 128)))
+        label = torch.from_numpy(label).view(1, 128, 128)
+        sample = SegDataSample(gt_sem_seg=PixelData(data=label))
         sample.set_metainfo(dict(index=idx, run=run, draws=draws))
         return dict(inputs=torch.zeros(3, 2, 2), data_samples=sample)
 

@@ -283,7 +283,8 @@ def test_checkpoint_holds_the_copy_and_replaces_the_file(imagenet, tmp_path):
     inputs, samples, _ = batch()
     first = model.loss(inputs, samples)['src.loss_imnet_feat_dist']
     state = model.state_dict()
-    copy_keys = [k for k in state if k.startswith('uda_terms.0.imnet_backbone.')]
+    prefix = 'uda_terms.0.imnet_backbone.'
+    copy_keys = [k for k in state if k.startswith(prefix)]
     assert copy_keys
     want = reference_backbone.state_dict()
     for key in copy_keys:
