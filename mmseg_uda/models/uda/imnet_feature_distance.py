@@ -1,6 +1,6 @@
 """Thing-class ImageNet feature distance (DAFormer, METHODS.md 7.4)."""
 import logging
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.logging import print_log
@@ -62,7 +62,8 @@ def pooled_label(labels: Tensor,
 
 
 def feature_cell_mask(labels: Tensor, feature_size: Tuple[int, int],
-                      num_classes: int, classes: Optional[Sequence[int]],
+                      num_classes: int,
+                      classes: Optional[Union[Sequence[int], Tensor]],
                       min_ratio: float) -> Tensor:
     """Which feature cells the feature distance is taken over.
 
@@ -70,9 +71,9 @@ def feature_cell_mask(labels: Tensor, feature_size: Tuple[int, int],
         labels (Tensor): Label maps, shape (B, H, W).
         feature_size (tuple[int, int]): (h, w) of the feature map.
         num_classes (int): C.
-        classes (Sequence[int], optional): Cells whose pooled label
-            (:func:`pooled_label` with ``cell = W // w``) is one of these
-            are used; None uses every cell (no pooling).
+        classes (Sequence[int] | Tensor, optional): Cells whose pooled
+            label (:func:`pooled_label` with ``cell = W // w``) is one of
+            these are used; None uses every cell (no pooling).
         min_ratio (float): See :func:`pooled_label`.
 
     Returns:
@@ -185,6 +186,12 @@ class ImageNetFeatureDistance(HeldNetworks, BaseModule):
         self.feature_index = feature_index
         self.num_classes: Optional[int] = None
         self._weights_ready = False
+        if self.classes is not None:
+            # on the device with the model: no host-to-device copy per step
+            self.register_buffer(
+                'used_classes',
+                torch.tensor(self.classes, dtype=torch.long),
+                persistent=False)
 
     def attach(self, segmentor: nn.Module) -> None:
         """Build the frozen copy of ``segmentor``'s backbone.
@@ -285,8 +292,9 @@ class ImageNetFeatureDistance(HeldNetworks, BaseModule):
         reference = self.imnet_backbone(source.inputs)[self.feature_index]
         labels = torch.stack(
             [s.gt_sem_seg.data[0] for s in source.data_samples])
+        classes = None if self.classes is None else self.used_classes
         mask = feature_cell_mask(labels, student.shape[2:], self.num_classes,
-                                 self.classes, self.min_ratio)
+                                 classes, self.min_ratio)
         distance, count = masked_feature_distance(student, reference, mask)
         return dict(
             loss_imnet_feat_dist=self.loss_weight * distance,
