@@ -256,18 +256,17 @@ class ImageNetFeatureDistance(HeldNetworks, BaseModule):
             raise ValueError(
                 f'ImageNetFeatureDistance: {self.pretrained!r} does not fit '
                 f'the backbone: {err}') from err
-        missing = [
-            k for k in result.missing_keys
-            if not k.endswith('num_batches_tracked')
-        ]
-        if missing or result.unexpected_keys:
+        # BN step counters carry no weights
+        missing, unexpected = ([
+            k for k in keys if not k.endswith('num_batches_tracked')
+        ] for keys in (result.missing_keys, result.unexpected_keys))
+        if missing or unexpected:
             raise ValueError(
                 f'ImageNetFeatureDistance: {self.pretrained!r} does not fit '
                 f'the backbone ({type(target).__name__}): {len(missing)} '
-                f'tensors missing (e.g. {missing[:3]}), '
-                f'{len(result.unexpected_keys)} unexpected (e.g. '
-                f'{result.unexpected_keys[:3]}). Give the ImageNet weights of '
-                'this backbone (converted to its keys).')
+                f'tensors missing (e.g. {missing[:3]}), {len(unexpected)} '
+                f'unexpected (e.g. {unexpected[:3]}). Give the ImageNet '
+                'weights of this backbone (converted to its keys).')
         print_log(
             f'ImageNetFeatureDistance: ImageNet backbone loaded from '
             f'{self.pretrained} ({len(state)} tensors)',
