@@ -246,14 +246,14 @@ def test_config_trains_an_iteration(config, task_data, tmp_path):
 
 
 def test_rcs_fd_config_resumes_exactly(task_data, tmp_path):
-    """configs/maxsquare/gta2cs_rcs_fd.py: 1 iteration, then --resume for
+    """configs/rcs_fd/gta2cs_maxsquare.py: 1 iteration, then --resume for
     1 more, equals 2 uninterrupted iterations bit for bit (the rare-class
     samples are a function of (seed, index); the frozen ImageNet copy comes
     back from the checkpoint, not from its file)."""
 
     def run(work_dir, max_iters, resume):
         cfg = Config.fromfile(
-            osp.join(REPO, 'configs/maxsquare/gta2cs_rcs_fd.py'))
+            osp.join(REPO, 'configs/rcs_fd/gta2cs_maxsquare.py'))
         shrink(cfg, task_data)
         cfg.train_cfg.update(max_iters=max_iters, val_interval=100)
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
