@@ -17,7 +17,10 @@ CONFIGS = sorted(
     for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
     if '/_base_/' not in p and '/demo/' not in p)
 HORIZONS = dict(source_only=200000, maxsquare=29760, fada=62500, cag=90000,
-                depth=90000)
+                depth=90000,
+                # no release: MaxSquare + RCS + FD decays over its own 40k
+                # iterations (DAFormer's training length)
+                rcs_fd=40000)
 
 
 def released_horizon(config):
