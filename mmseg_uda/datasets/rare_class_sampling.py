@@ -193,14 +193,13 @@ class RareClassSampledUDADataset(UDADataset):
 
     def _images_per_class(
             self, pixels: List[Dict[int, int]]) -> Dict[int, np.ndarray]:
-        images_of = {
-            int(c): np.array([
+        images_of = {}
+        for c in self.classes.tolist():
+            eligible = [
                 i for i, counts in enumerate(pixels)
-                if counts.get(int(c), 0) > self.min_pixels
-            ],
-                             dtype=np.int64)
-            for c in self.classes
-        }
+                if counts.get(c, 0) > self.min_pixels
+            ]
+            images_of[c] = np.array(eligible, dtype=np.int64)
         empty = [c for c, images in images_of.items() if len(images) == 0]
         if empty:
             largest = {
