@@ -2,7 +2,8 @@
 METHODS.md sec. 7.1 (every student parameter and buffer, the teacher, the
 losses); two student forwards alone, three with MaxSquare; the CE
 normalisation; the teacher is outside every optimiser, in the checkpoint,
-filled from a source-only load_from; bad input is named."""
+filled from a source-only load_from; the teacher softmax and the 0.968
+test in fp32 under autocast; bad input is named."""
 import copy
 
 import pytest
