@@ -132,3 +132,46 @@ def test_daformer_schedule_gives_the_released_learning_rates():
         assert len(lrs) == 2
         for scheduler in schedulers:
             scheduler.step()
+
+
+def test_daformer_parameter_groups_on_mit():
+    """METHODS.md sec. 7.5 groups on MiT + DAFormerHead, by module type (not
+    by the name rule under test): every decoder parameter (BN and biases
+    included) at 10 x lr with decay 0.01; every encoder LayerNorm parameter
+    (patch-embedding, block, SR and stage-end norms) at 1 x lr without
+    decay; every other encoder parameter (weights, biases, depth-wise
+    convs) at 1 x lr with decay 0.01."""
+    from mmengine.optim import build_optim_wrapper
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/_base_/models/daformer_mitb5.py'))
+    cfg.model.backbone.update(embed_dims=8, num_layers=[1, 2, 1, 1])
+    cfg.model.decode_head.update(in_channels=[8, 16, 40, 64], channels=16,
+                                 embed_dims=16)
+    model = MODELS.build(cfg.model)
+    schedule = Config.fromfile(
+        osp.join(REPO, 'configs/_base_/schedules/daformer.py'))
+    wrapper = build_optim_wrapper(model, schedule.optim_wrapper)
+    group_of = {id(p): g for g in wrapper.param_groups for p in g['params']}
+    layer_norm = {
+        id(p)
+        for m in model.backbone.modules() if isinstance(m, torch.nn.LayerNorm)
+        for p in m.parameters()
+    }
+    assert len(layer_norm) == 2 * (4 + 4 + 2 * 5 + 4)  # patch, SR, blocks
+    counts = dict(head=0, layer_norm=0, other=0)
+    for name, param in model.named_parameters():
+        group = group_of[id(param)]
+        if name.startswith('decode_head.'):
+            kind, want = 'head', (6e-4, 0.01)
+        elif id(param) in layer_norm:
+            kind, want = 'layer_norm', (6e-5, 0.0)
+        else:
+            kind, want = 'other', (6e-5, 0.01)
+        counts[kind] += 1
+        assert (group['lr'], group['weight_decay']) == pytest.approx(
+            want, rel=1e-12), name
+    assert min(counts.values()) > 0, counts
+    assert wrapper.optimizer.defaults['betas'] == (0.9, 0.999)
+    assert wrapper.optimizer.defaults['eps'] == 1e-8
+    assert type(wrapper.optimizer).__name__ == 'AdamW'
