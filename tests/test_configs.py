@@ -12,9 +12,12 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 from mmseg.registry import DATASETS, MODELS, TRANSFORMS
+
+from mmseg_uda.datasets import UDADataset
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 METHOD_CONFIGS = sorted(
@@ -162,9 +165,31 @@ def shrink(cfg, data):
         shrink_input_sizes([cfg.train_dataloader] + [
             h for h in cfg.get('custom_hooks', []) if 'anchor_dataloader' in h
         ])
+    if cfg.train_dataloader.dataset.type == 'RareClassSampledUDADataset':
+        # the generated labels are small: every image with a class counts
+        cfg.train_dataloader.dataset.min_pixels = 0
     cfg.load_from = None
     cfg.train_cfg.update(max_iters=1, val_interval=10)
     cfg.default_hooks.logger.interval = 1
+
+
+def write_imagenet_weights(cfg, work_dir, save=True) -> None:
+    """Stand-in ImageNet weights (the shrunk backbone's initial state, keys
+    ``backbone.*``) where the feature-distance terms read them; with
+    ``save=False`` the terms are pointed at that path without writing it."""
+    terms = [t for t in cfg.model.get('uda_terms', [])
+             if t.type == 'ImageNetFeatureDistance']
+    if not terms:
+        return
+    path = osp.join(work_dir, 'imagenet_backbone.pth')
+    if save:
+        torch.manual_seed(0)  # the same weights for every run of a test
+        backbone = MODELS.build(cfg.model.backbone)
+        backbone.init_weights()
+        torch.save({f'backbone.{k}': v
+                    for k, v in backbone.state_dict().items()}, path)
+    for term in terms:
+        term.pretrained = path
 
 
 def write_pseudo_labels(dataset_cfg, size=None) -> int:
@@ -212,6 +237,7 @@ def test_config_trains_an_iteration(config, task_data, tmp_path):
             size = step.scale
         assert write_pseudo_labels(train_set, size) > 0
     cfg.work_dir = str(tmp_path)
+    write_imagenet_weights(cfg, str(tmp_path))
     cfg.experiment_name = osp.splitext(config.replace('/', '_'))[0]
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -223,10 +249,47 @@ def test_config_trains_an_iteration(config, task_data, tmp_path):
                      getattr(term, 'mix_loss', None)):
             if loss is not None:
                 assert f'train/tgt.{loss.loss_name}' in logged, logged
-    two_domain = cfg.train_dataloader.dataset.type == 'UDADataset'
+        if type(term).__name__ == 'ImageNetFeatureDistance':
+            assert {'train/src.loss_imnet_feat_dist',
+                    'train/src.imnet_feat_dist_cells'} <= logged, logged
+    two_domain = issubclass(
+        DATASETS.get(cfg.train_dataloader.dataset.type), UDADataset)
     source = 'train/src.decode.loss_ce' if two_domain else (
         'train/decode.loss_ce')
     assert source in logged, logged
     if self_training:  # CE on the pseudo-labels (20% ignore), not skipped
         loss = runner.message_hub.get_scalar(source).current()
         assert 0 < loss < float('inf'), loss
+
+
+def test_rcs_fd_config_resumes_exactly(task_data, tmp_path):
+    """configs/rcs_fd/gta2cs_maxsquare.py: 1 iteration, then --resume for
+    1 more, equals 2 uninterrupted iterations bit for bit (the rare-class
+    samples are a function of (seed, index); the frozen ImageNet copy comes
+    back from the checkpoint, not from its file)."""
+
+    def run(work_dir, max_iters, resume):
+        cfg = Config.fromfile(
+            osp.join(REPO, 'configs/rcs_fd/gta2cs_maxsquare.py'))
+        shrink(cfg, task_data)
+        cfg.train_cfg.update(max_iters=max_iters, val_interval=100)
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+        cfg.default_hooks.checkpoint.update(interval=1, max_keep_ckpts=3)
+        cfg.work_dir = str(work_dir)
+        # the resumed run must not find the file
+        write_imagenet_weights(cfg, str(tmp_path), save=not resume)
+        cfg.resume = resume
+        cfg.experiment_name = f'rcs_fd_resume_{work_dir.name}_{max_iters}'
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        return runner.model.state_dict()
+
+    full = run(tmp_path / 'full', 2, False)
+    run(tmp_path / 'part', 1, False)
+    os.remove(osp.join(tmp_path, 'imagenet_backbone.pth'))
+    resumed = run(tmp_path / 'part', 2, True)
+    assert not osp.exists(osp.join(tmp_path, 'imagenet_backbone.pth'))
+    assert any(k.startswith('uda_terms.1.imnet_backbone.') for k in full)
+    assert full.keys() == resumed.keys()
+    different = [k for k in full if not torch.equal(full[k], resumed[k])]
+    assert not different, different

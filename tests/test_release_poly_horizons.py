@@ -1,8 +1,9 @@
 """Every method config decays its lr as the release does: lr0 (1 - i /
 H)^0.9 with the release's horizon H (METHODS.md: source stage 200k,
 MaxSquare adaptation iter_max = 29,760, FADA 62.5k, CAG 90k and its
-AdaptSegNet-style baseline 250k, depth 90k). MMEngine's PolyLR with
-end=E decays over E - 1 iterations, so every config sets E = H + 1.
+AdaptSegNet-style baseline 250k, depth 90k; MaxSquare + RCS + FD, which
+has no release, 40k). MMEngine's PolyLR with end=E decays over E - 1
+iterations, so every config sets E = H + 1.
 The CAG release steps its scheduler before each optimiser step
 (METHODS.md 6.4): its iteration k (from 0) uses lr0 (1 - (k + 1) / H)^0.9,
 the first already lr0 (1 - 1 / 90000)^0.9; every other release uses
@@ -22,7 +23,11 @@ CONFIGS = sorted(
     for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
     if '/_base_/' not in p and '/demo/' not in p)
 HORIZONS = dict(source_only=200000, maxsquare=29760, fada=62500, cag=90000,
-                depth=90000, dacs=250000)
+                depth=90000, dacs=250000,
+                # no release: MaxSquare + RCS + FD decays over its own 40k
+                # iterations (DAFormer's training length) with MaxSquare's
+                # power 0.9 (not DAFormer's schedule)
+                rcs_fd=40000)
 POLY_TYPES = ('PolyLR', 'PrestepPolyLR')
 
 

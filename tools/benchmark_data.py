@@ -274,12 +274,13 @@ def _load_tool(path: str):
 
 def domain_configs(dataset_cfg: dict) -> Dict[str, dict]:
     """The config of each domain's dataset: ``source``/``target`` of a
-    ``UDADataset``, else the one dataset as ``train``.
+    ``UDADataset`` (or ``RareClassSampledUDADataset``), else the one dataset
+    as ``train``.
 
     Raises:
         ValueError: For a dataset without a pipeline (a wrapper), naming it.
     """
-    if dataset_cfg.get('type') == 'UDADataset':
+    if 'source' in dataset_cfg and 'target' in dataset_cfg:
         domains = dict(source=dataset_cfg['source'],
                        target=dataset_cfg['target'])
     else:
@@ -671,6 +672,9 @@ def pipeline_main(args: argparse.Namespace) -> int:
         print(f'error: building train_dataloader.dataset: {err}',
               file=sys.stderr)
         return 2
+    if hasattr(dataset, 'set_sample_seed'):
+        # RareClassSampledUDADataset: the seed its sampler would hand over
+        dataset.set_sample_seed(cfg.get('randomness', {}).get('seed') or 0)
     domain_sets = ({'source': dataset.source, 'target': dataset.target}
                    if 'source' in domains else {'train': dataset})
     mean = cfg.model.get('data_preprocessor', {}).get('mean', (0, 0, 0))

@@ -4,12 +4,20 @@ A converter lists :class:`LabelTask` s (raw label -> train-id label) and calls
 :func:`run_converter`, which maps every raw label through a 256-entry lookup
 table in parallel, skips outputs that are newer than their source, writes
 each output atomically, and stores per-image class pixel counts in
-``DATA_ROOT/class_stats.json``::
+``DATA_ROOT/class_stats.json`` (format version 2)::
 
-    {"labels/00001_labelTrainIds.png": {"0": 51234, "10": 8123, ...}, ...}
+    {"version": 2,
+     "labels": {"labels/00001_labelTrainIds.png":
+                    {"num_classes": 19, "pixels": {"0": 51234, "10": 8123}},
+                ...}}
 
-Keys are output paths relative to the data root (with ``/``); values count
-the pixels of each train id present (ignored pixels are not counted).
+Keys are output paths relative to the data root (with ``/``); ``pixels``
+counts the pixels of each train id present in the full-resolution label
+(ignored pixels are not counted) and ``num_classes`` is the class setting
+the label was written in, so a reader can refuse statistics of another
+class count. Version 1 (written before rare-class sampling needed the class
+count) is the bare mapping ``{key: {train id: pixels}}``; it is still read
+(:func:`load_class_stats`), without class counts.
 
 A converter that writes several class settings from one raw label (e.g.
 Cityscapes in 19, 16, 13 and 7 classes) names each task's setting
@@ -27,7 +35,8 @@ import os.path as osp
 import sys
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import (Callable, Dict, List, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 import numpy as np
 from mmengine.utils import track_parallel_progress, track_progress
@@ -35,9 +44,11 @@ from PIL import Image
 
 from ..utils.atomic_write import atomic_write_bytes
 from .class_tables import train_id_suffix
-from .data_root_check import DataRootError
+from .data_root_check import DataRootError, abbreviate, converter_command
 
 STATS_FILE = 'class_stats.json'
+#: Format version of the statistics the converters write.
+STATS_VERSION = 2
 # Every converter output name contains this.
 CONVERTED_MARK = '_labelTrainIds'
 CONVERTED = 'converted'
@@ -95,11 +106,14 @@ class LabelResult:
         class_counts (dict[str, int]): Train id -> pixel count; empty when
             the task failed.
         error (str): Why the task failed, naming the file.
+        num_classes (int): The class setting of the output; 0 when the task
+            failed.
     """
     key: str
     status: str
     class_counts: Dict[str, int] = field(default_factory=dict)
     error: str = ''
+    num_classes: int = 0
 
 
 @dataclass
@@ -239,7 +253,11 @@ def convert_source(tasks: Sequence[LabelTask],
             results[i] = _failure(task, e)
             continue
         if counts is not None:
-            results[i] = LabelResult(task.key, SKIPPED, counts)
+            results[i] = LabelResult(
+                task.key,
+                SKIPPED,
+                counts,
+                num_classes=settings[task.setting].num_classes)
     todo = [i for i, result in enumerate(results) if result is None]
     if not todo:
         return results
@@ -257,8 +275,10 @@ def convert_source(tasks: Sequence[LabelTask],
             train_ids = mapping.lut[raw]
             write_label_atomic(train_ids, task.dst)
             results[i] = LabelResult(
-                task.key, CONVERTED,
-                count_train_ids(train_ids, mapping.num_classes))
+                task.key,
+                CONVERTED,
+                count_train_ids(train_ids, mapping.num_classes),
+                num_classes=mapping.num_classes)
         except Exception as e:  # noqa: BLE001
             results[i] = _failure(task, e)
     return results
@@ -327,14 +347,17 @@ def convert_labels(tasks: Sequence[LabelTask],
         if result.status == FAILED:
             summary.errors.append(result.error)
             continue
-        stats[result.key] = result.class_counts
+        stats[result.key] = dict(
+            num_classes=result.num_classes, pixels=result.class_counts)
         if result.status == CONVERTED:
             summary.converted += 1
         else:
             summary.skipped += 1
     summary.errors.sort()
     # Sorted by file; each file's counts stay in increasing train-id order.
-    write_json_atomic(dict(sorted(stats.items())), stats_path)
+    write_json_atomic(
+        dict(version=STATS_VERSION, labels=dict(sorted(stats.items()))),
+        stats_path)
     return summary
 
 
@@ -479,9 +502,86 @@ def run_converter(argv: Optional[Sequence[str]],
     return 1 if summary.failed else 0
 
 
+@dataclass(frozen=True)
+class ClassStats:
+    """The contents of a ``class_stats.json``.
+
+    Attributes:
+        path (str): The file.
+        version (int): Its format version (1 or 2).
+        pixels (dict[str, dict[str, int]]): Label path relative to the
+            file's folder -> train id (as a string) -> pixel count.
+        num_classes (dict[str, int]): Label path -> the class setting it
+            was counted in; empty for version 1, which does not record it.
+    """
+    path: str
+    version: int
+    pixels: Dict[str, Dict[str, int]]
+    num_classes: Dict[str, int]
+
+
+def _is_count_map(obj: object) -> bool:
+    return isinstance(obj, dict) and all(
+        isinstance(n, int) for n in obj.values())
+
+
+def read_class_stats(stats_path: str, command: str = '') -> ClassStats:
+    """Read and check the per-image class statistics a converter wrote.
+
+    Args:
+        stats_path (str): The ``class_stats.json`` file, format version 2
+            or 1 (see the module docstring).
+        command (str): The converter command that creates it, for the
+            error message. Defaults to ''.
+
+    Returns:
+        ClassStats: Pixel counts (and, from version 2, class settings) per
+        label file.
+
+    Raises:
+        DataRootError: If the file is missing, unreadable, of an unknown
+            version or not of the documented shape, naming it.
+    """
+    hint = f' Create it with `{command}`.' if command else ''
+    if not osp.isfile(stats_path):
+        raise DataRootError(
+            f'class statistics {stats_path!r} do not exist.{hint}')
+    try:
+        with open(stats_path) as f:
+            stats = json.load(f)
+    except (OSError, ValueError) as e:
+        raise DataRootError(f'cannot read class statistics {stats_path!r} '
+                            f'({type(e).__name__}: {e}).{hint}') from e
+    if isinstance(stats, dict) and 'version' in stats:
+        version = stats['version']
+        if version != STATS_VERSION:
+            raise DataRootError(
+                f'class statistics {stats_path!r} have format version '
+                f'{version!r}; this code reads versions 1 and '
+                f'{STATS_VERSION}.{hint}')
+        labels = stats.get('labels')
+        if not isinstance(labels, dict) or not all(
+                isinstance(v, dict) and isinstance(v.get('num_classes'), int)
+                and _is_count_map(v.get('pixels')) for v in labels.values()):
+            raise DataRootError(
+                f'class statistics {stats_path!r} (version {version}) are '
+                'not a mapping "labels" of label files to {"num_classes": '
+                f'int, "pixels": {{train id: count}}}}.{hint}')
+        return ClassStats(stats_path, version,
+                          {k: v['pixels']
+                           for k, v in labels.items()},
+                          {k: v['num_classes']
+                           for k, v in labels.items()})
+    if not isinstance(stats, dict) or not all(
+            _is_count_map(v) for v in stats.values()):
+        raise DataRootError(f'class statistics {stats_path!r} are not a '
+                            f'mapping of label files to class counts.{hint}')
+    return ClassStats(stats_path, 1, stats, {})
+
+
 def load_class_stats(stats_path: str,
                      command: str = '') -> Dict[str, Dict[str, int]]:
-    """Read the per-image class statistics a converter wrote.
+    """Per-image class pixel counts of a ``class_stats.json`` (any version).
 
     Args:
         stats_path (str): The ``class_stats.json`` file.
@@ -495,21 +595,7 @@ def load_class_stats(stats_path: str,
     Raises:
         DataRootError: If the file is missing or is not such a mapping.
     """
-    hint = f' Create it with `{command}`.' if command else ''
-    if not osp.isfile(stats_path):
-        raise DataRootError(
-            f'class statistics {stats_path!r} do not exist.{hint}')
-    try:
-        with open(stats_path) as f:
-            stats = json.load(f)
-    except (OSError, ValueError) as e:
-        raise DataRootError(f'cannot read class statistics {stats_path!r} '
-                            f'({type(e).__name__}: {e}).{hint}') from e
-    if not isinstance(stats, dict) or not all(
-            isinstance(v, dict) for v in stats.values()):
-        raise DataRootError(f'class statistics {stats_path!r} are not a '
-                            f'mapping of label files to class counts.{hint}')
-    return stats
+    return read_class_stats(stats_path, command).pixels
 
 
 def stats_keys(seg_map_paths: Sequence[str], stats_path: str) -> List[str]:
@@ -563,3 +649,99 @@ def class_pixel_totals(stats: Mapping[str, Mapping[str, int]],
             if int(class_id) < num_classes:
                 totals[int(class_id)] += count
     return totals
+
+
+def dataset_class_pixels(dataset,
+                         stats_file: Optional[str] = None,
+                         require_num_classes: bool = False,
+                         user: str = 'class statistics'
+                         ) -> Tuple[str, List[Dict[int, int]]]:
+    """The class pixel counts of every image of a labelled dataset.
+
+    Read from the statistics its converter wrote, looked up by each
+    sample's ``seg_map_path`` relative to the statistics' folder.
+
+    Args:
+        dataset (BaseSegDataset): The labelled dataset, with
+            ``seg_map_path`` in every data info and ``classes`` in its
+            ``metainfo``.
+        stats_file (str, optional): The statistics; defaults to
+            ``class_stats.json`` in the dataset's ``data_root``.
+        require_num_classes (bool): Refuse statistics that do not record
+            the class setting (version 1), entries counted in another
+            number of classes than the dataset's and train ids outside it.
+            Without it, ids outside the dataset's classes are dropped.
+            Defaults to False.
+        user (str): What needs the statistics, for messages.
+
+    Returns:
+        tuple[str, list[dict[int, int]]]: The statistics file and, per
+        image in dataset order, train id -> full-resolution pixel count
+        (classes with at least one pixel).
+
+    Raises:
+        DataRootError: If the statistics are missing, lack an image or (with
+            ``require_num_classes``) do not fit the dataset's class count,
+            naming the file and the converter command.
+        ValueError: If the dataset has no labels.
+    """
+    owner = type(dataset).__name__
+    data_root = getattr(dataset, 'data_root', None)
+    command = converter_command(
+        getattr(dataset, 'converter_script', '') or 'NAME.py', data_root)
+    if stats_file is None:
+        if not data_root:
+            raise ValueError(f'{owner} has no data_root; give {user} its '
+                             f'stats_file')
+        stats_file = osp.join(data_root, STATS_FILE)
+    if hasattr(dataset, 'full_init'):
+        dataset.full_init()
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    if not all(info.get('seg_map_path') for info in infos):
+        raise ValueError(f'{owner} has samples without seg_map_path; {user} '
+                         f'needs a labelled dataset')
+    stats = read_class_stats(stats_file, command)
+    keys = stats_keys([info['seg_map_path'] for info in infos], stats_file)
+    missing = [key for key in keys if key not in stats.pixels]
+    if missing:
+        raise DataRootError(
+            f'{len(missing)} of {len(keys)} label files of {owner} have no '
+            f'entry in {stats_file!r}, e.g. {abbreviate(missing)}. Re-run '
+            f'`{command}`.')
+    num_classes = len(dataset.metainfo['classes'])
+    if require_num_classes:
+        _check_num_classes(stats, keys, num_classes, owner, user, command)
+    return stats_file, [{
+        int(c): n
+        for c, n in stats.pixels[key].items() if int(c) < num_classes
+    } for key in keys]
+
+
+def _check_num_classes(stats: ClassStats, keys: Sequence[str],
+                       num_classes: int, owner: str, user: str,
+                       command: str) -> None:
+    if stats.version < 2:
+        raise DataRootError(
+            f'{user}: class statistics {stats.path!r} are format version '
+            f'{stats.version}, which does not record the number of classes '
+            f'the labels were counted in. Re-run `{command}` (labels that '
+            f'are up to date are only re-counted) to write version '
+            f'{STATS_VERSION}.')
+    other = [k for k in keys if stats.num_classes[k] != num_classes]
+    if other:
+        counts = sorted({stats.num_classes[k] for k in other})
+        raise DataRootError(
+            f'{user}: {len(other)} of {len(keys)} entries of {owner} in '
+            f'{stats.path!r} were counted in {counts} classes, but the '
+            f'dataset has {num_classes} classes, e.g. {abbreviate(other)}. '
+            'Use the statistics of the labels the dataset reads (its '
+            f'num_classes setting) or re-run `{command}`.')
+    outside = [
+        k for k in keys
+        if any(not 0 <= int(c) < num_classes for c in stats.pixels[k])
+    ]
+    if outside:
+        raise DataRootError(
+            f'{user}: {len(outside)} entries of {stats.path!r} count train '
+            f'ids outside the {num_classes} classes of {owner}, e.g. '
+            f'{abbreviate(outside)}. Re-run `{command}`.')

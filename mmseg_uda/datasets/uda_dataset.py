@@ -88,8 +88,13 @@ class UDADataset(Dataset):
 
     def __getitem__(self, idx: int) -> Dict[str, dict]:
         source = self.source[idx % len(self.source)]
-        target = self.target[np.random.randint(len(self.target))]
+        target = self._target_sample(np.random.randint(len(self.target)))
+        return dict(source=source, target=target)
+
+    def _target_sample(self, index: int) -> dict:
+        """Target sample ``index``, stripped of any ground truth."""
+        target = self.target[index]
         sample = target.get('data_samples')
         if sample is not None and 'gt_sem_seg' in sample:
             del sample.gt_sem_seg
-        return dict(source=source, target=target)
+        return target

@@ -1,5 +1,6 @@
 """Every dataset base config of the seed papers' tasks builds its training
 pair, validation set and metric on fake converted data."""
+import json
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,8 @@ def _build_all(cfg: Config):
     ('synthia_to_cityscapes_7', layouts.NAMES_7, 'classes: 7 (mIoU)'),
     ('synthia_to_mapillary_7', layouts.NAMES_7, 'classes: 7 (mIoU)'),
     ('cityscapes_to_nthu', NAMES_13, 'classes: 13 (mIoU)'),
+    ('uda_synthia_to_cityscapes_512x512', layouts.NAMES_19,
+     'classes: 19 (mIoU), 16 (mIoU16), 13 (mIoU*)'),
 ])
 def test_base_builds_pair_val_and_metric(data, name, classes, convention):
     cfg = _load(name, data)
@@ -146,3 +149,28 @@ def test_wrong_root_stops_with_folder_and_converter(data, tmp_path):
         DATASETS.build(cfg.train_dataloader.dataset)
     assert str(tmp_path / 'none' / 'RGB') in str(err.value)
     assert 'tools/dataset_converters/synthia.py' in str(err.value)
+
+
+def test_rare_class_sampling_on_the_19_class_synthia_base(data):
+    """RCS on SYNTHIA's 19-class labels (DAFormer's setting) reads the
+    converter's statistics of those labels: it draws the classes that have
+    pixels in them."""
+    cfg = _load(
+        'uda_synthia_to_cityscapes_512x512', data,
+        "train_dataloader = dict(sampler=dict(type='InfiniteIndexSampler'),"
+        " dataset=dict(type='RareClassSampledUDADataset', min_pixels=0))\n")
+    pair, _, _ = _build_all(cfg)
+    DATA_SAMPLERS.build(
+        cfg.train_dataloader.sampler, default_args=dict(dataset=pair, seed=0))
+    with open(data / 'synthia' / 'class_stats.json') as f:
+        labels = json.load(f)['labels']
+    present = {
+        int(c)
+        for key, entry in labels.items()
+        if key.endswith('_labelTrainIds.png') for c in entry['pixels']
+    }
+    assert set(pair.classes.tolist()) == present
+    sample = pair[0]
+    source = sample['source']['data_samples']
+    assert (source.gt_sem_seg.data == source.rcs_class).any()
+    assert 'gt_sem_seg' not in sample['target']['data_samples']

@@ -11,7 +11,9 @@ from mmseg_uda.datasets.label_conversion import (CONVERTED, FAILED, SKIPPED,
                                                  LabelTask, convert_label,
                                                  convert_labels,
                                                  count_train_ids, find_files,
-                                                 make_task, read_label_ids,
+                                                 load_class_stats, make_task,
+                                                 read_class_stats,
+                                                 read_label_ids,
                                                  write_label_atomic)
 
 # A LUT that maps raw id v to v // 2 for v < 40 and ignores the rest.
@@ -140,17 +142,52 @@ def test_convert_labels_parallel_summary_and_stats(tmp_path):
     assert '3 converted' in str(summary) and '1 failed' in str(summary)
     with open(stats_path) as f:
         stats = json.load(f)
+    # format version 2: the class setting (19, the array LUT's default)
+    # beside each label's pixel counts
     assert stats == {
-        'sub/0_t.png': {
-            '0': 6
-        },
-        'sub/1_t.png': {
-            '1': 6
-        },
-        'sub/2_t.png': {
-            '2': 6
+        'version': 2,
+        'labels': {
+            f'sub/{i}_t.png': {
+                'num_classes': 19,
+                'pixels': {
+                    str(i): 6
+                }
+            }
+            for i in range(3)
         }
     }
+
+
+def test_read_class_stats_versions_and_errors(tmp_path):
+    v1 = {'a_labelTrainIds.png': {'0': 5, '3': 2}}
+    path = tmp_path / 'class_stats.json'
+    path.write_text(json.dumps(v1))
+    stats = read_class_stats(str(path))
+    assert (stats.version, stats.pixels, stats.num_classes) == (1, v1, {})
+    assert load_class_stats(str(path)) == v1
+    path.write_text(
+        json.dumps(
+            dict(
+                version=2,
+                labels={
+                    'a_labelTrainIds16.png':
+                    dict(num_classes=16, pixels={'0': 5})
+                })))
+    stats = read_class_stats(str(path))
+    assert stats.version == 2
+    assert stats.pixels == {'a_labelTrainIds16.png': {'0': 5}}
+    assert stats.num_classes == {'a_labelTrainIds16.png': 16}
+    for bad, what in [(dict(version=3, labels={}), 'version 3'),
+                      (dict(version=2, labels={'a.png': {'0': 5}}),
+                       'num_classes'), ([1, 2], 'not a mapping'),
+                      ({'a.png': {'0': 'x'}}, 'not a mapping')]:
+        path.write_text(json.dumps(bad))
+        with pytest.raises(DataRootError, match=what) as err:
+            read_class_stats(str(path), 'python convert.py data')
+        assert str(path) in str(err.value)
+        assert 'python convert.py data' in str(err.value)
+    with pytest.raises(DataRootError, match='do not exist'):
+        read_class_stats(str(tmp_path / 'missing.json'))
 
 
 def test_find_files_errors_name_the_folder(tmp_path):

@@ -96,9 +96,22 @@ def _counts(train_ids: np.ndarray) -> dict:
     return {str(v): int(n) for v, n in zip(values, counts) if v != 255}
 
 
-def _stats(root: Path) -> dict:
+def _stats_file(root: Path) -> dict:
+    """class_stats.json, checked to be format version 2."""
     with open(root / 'class_stats.json') as f:
-        return json.load(f)
+        stats = json.load(f)
+    assert stats['version'] == 2 and sorted(stats) == ['labels', 'version']
+    return stats['labels']
+
+
+def _stats(root: Path) -> dict:
+    """Label -> train id -> pixels."""
+    return {k: v['pixels'] for k, v in _stats_file(root).items()}
+
+
+def _num_classes(root: Path) -> dict:
+    """Label -> the class count it was written in."""
+    return {k: v['num_classes'] for k, v in _stats_file(root).items()}
 
 
 def test_gta5_every_pixel_and_stats(tmp_path, capsys):
@@ -114,6 +127,7 @@ def test_gta5_every_pixel_and_stats(tmp_path, capsys):
         assert stats[f'labels/{name}_labelTrainIds.png'] == _counts(expected)
     # 19 of the 256 values are classes, one pixel each
     assert sum(sum(c.values()) for c in stats.values()) == 19 * len(raws)
+    assert set(_num_classes(tmp_path).values()) == {19}
     assert '3 converted, 0 skipped' in capsys.readouterr().out
 
 
@@ -130,6 +144,11 @@ def test_cityscapes_every_pixel_all_splits_and_stats(tmp_path):
         np.testing.assert_array_equal(
             np.array(Image.open(tmp_path / out_rel)), expected)
         assert stats[out_rel] == _counts(expected)
+    suffix_classes = {'_labelTrainIds.png': 19, '_labelTrainIds16.png': 16,
+                      '_labelTrainIds13.png': 13, '_labelTrainIds7.png': 7}
+    for rel, num in _num_classes(tmp_path).items():
+        assert [n for s, n in suffix_classes.items()
+                if rel.endswith(s)] == [num], rel
     assert not list(tmp_path.rglob('*color_labelTrainIds*'))
     assert not list(tmp_path.rglob('*.tmp'))
 

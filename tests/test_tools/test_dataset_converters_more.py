@@ -39,17 +39,24 @@ def _read(path: Path) -> np.ndarray:
 
 
 def _stats(root: Path) -> dict:
+    """class_stats.json (format version 2): label -> its entry."""
     with open(root / 'class_stats.json') as f:
-        return json.load(f)
+        stats = json.load(f)
+    assert stats['version'] == 2
+    return stats['labels']
 
 
 def _check_outputs(root: Path, outputs: dict) -> None:
-    """outputs: {output rel. path: expected train ids}."""
+    """outputs: {output rel. path: expected train ids}; each label's entry
+    records the class count its file name states."""
     stats = _stats(root)
     assert sorted(stats) == sorted(outputs)
     for rel, want in outputs.items():
         np.testing.assert_array_equal(_read(root / rel), want, err_msg=rel)
-        assert stats[rel] == layouts.counts(want), rel
+        assert stats[rel]['pixels'] == layouts.counts(want), rel
+        stem = Path(rel).stem
+        setting = stem[stem.index('_labelTrainIds') + len('_labelTrainIds'):]
+        assert stats[rel]['num_classes'] == int(setting or 19), rel
 
 
 def _synthia_outputs(raws: dict) -> dict:

@@ -1,13 +1,11 @@
 """Class-balanced source sampling as FADA does it (METHODS.md section 3)."""
-import os.path as osp
 from typing import Iterator, List, Optional, Sequence, Sized
 
 import numpy as np
 from mmengine.dataset import InfiniteSampler
 from mmseg.registry import DATA_SAMPLERS
 
-from ..data_root_check import DataRootError, abbreviate, converter_command
-from ..label_conversion import STATS_FILE, load_class_stats, stats_keys
+from ..label_conversion import dataset_class_pixels
 
 # Weight of class c: 1 / log(SMOOTHING + f_c).
 SMOOTHING = 1.01
@@ -173,8 +171,8 @@ def image_classes_from_stats(dataset,
                              min_pixels: int = 1) -> List[np.ndarray]:
     """The classes present in each image of a labelled dataset.
 
-    Read from the per-image class statistics the converter wrote, looked up
-    by each sample's ``seg_map_path`` relative to the statistics' folder.
+    Read from the per-image class statistics the converter wrote
+    (:func:`~mmseg_uda.datasets.label_conversion.dataset_class_pixels`).
 
     Args:
         dataset (BaseSegDataset): The (source) dataset, with
@@ -193,36 +191,12 @@ def image_classes_from_stats(dataset,
             naming the file and the converter command.
         ValueError: If the dataset has no labels.
     """
-    owner = type(dataset).__name__
-    data_root = getattr(dataset, 'data_root', None)
-    command = converter_command(
-        getattr(dataset, 'converter_script', '') or 'NAME.py', data_root)
-    if stats_file is None:
-        if not data_root:
-            raise ValueError(f'{owner} has no data_root; give the sampler '
-                             f'its stats_file')
-        stats_file = osp.join(data_root, STATS_FILE)
-    if hasattr(dataset, 'full_init'):
-        dataset.full_init()
-    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
-    if not all(info.get('seg_map_path') for info in infos):
-        raise ValueError(f'{owner} has samples without seg_map_path; '
-                         f'class-balanced sampling needs a labelled dataset')
-    stats = load_class_stats(stats_file, command)
-    keys = stats_keys([info['seg_map_path'] for info in infos], stats_file)
-    missing = [key for key in keys if key not in stats]
-    if missing:
-        raise DataRootError(
-            f'{len(missing)} of {len(keys)} label files of {owner} have no '
-            f'entry in {stats_file!r}, e.g. {abbreviate(missing)}. Re-run '
-            f'`{command}`.')
-    num_classes = len(dataset.metainfo['classes'])
+    _, pixels = dataset_class_pixels(
+        dataset, stats_file, user='class-balanced sampling')
     return [
         np.array(
-            sorted(
-                int(c) for c, n in stats[key].items()
-                if int(c) < num_classes and n >= min_pixels),
-            dtype=np.int64) for key in keys
+            sorted(c for c, n in counts.items() if n >= min_pixels),
+            dtype=np.int64) for counts in pixels
     ]
 
 

@@ -79,8 +79,9 @@ class AverageBuffersHook(Hook):
     The buffers of networks that terms hold outside the module tree
     (:class:`HoldsNetworks`: DACS's mean teacher, whose BatchNorm layers
     update their running statistics from each rank's target batch; CAG's
-    frozen model, equal on every rank) are averaged too, so the ranks
-    agree on the whole state dict.
+    frozen model and FD's ImageNet backbone, always in eval mode and equal
+    on every rank, which the average leaves exactly as they are) are
+    averaged too, so the ranks agree on the whole state dict.
 
     Without a process group (one process) it does nothing.
     """

@@ -1,6 +1,5 @@
 """Class-weighted cross-entropy with PyTorch's weighted mean, and class
 weights derived from a converter's ``class_stats.json``."""
-import json
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -10,6 +9,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ...datasets.class_tables import train_id_suffix
+from ...datasets.label_conversion import load_class_stats
 
 # Released source-CE class weights of the depth method (METHODS.md 6.3),
 # "statistics in source domain". They satisfy sum_c 1 / w_c = C (to 3
@@ -37,8 +37,8 @@ def class_pixel_counts(stats_file: str, num_classes: int) -> Tensor:
         ValueError: If the file holds no label of that setting or a train
             id outside it, naming the file.
     """
-    with open(stats_file) as f:
-        stats = json.load(f)
+    # Either format version; the setting is read from the file names.
+    stats = load_class_stats(stats_file)
     suffix = train_id_suffix(num_classes)
     counts = torch.zeros(num_classes, dtype=torch.float64)
     used = 0

@@ -4,10 +4,11 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.distributed as dist
+from mmengine.model import ModuleList
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import SampleList, add_prefix
-from torch import Tensor, nn
+from torch import Tensor
 
 from ...engine.optimizers import active_optim_wrapper, backward_now
 from ..uda.domain_outputs import DomainOutputs
@@ -99,7 +100,10 @@ class UDAEncoderDecoder(EncoderDecoder):
                 f'logit_temperature must be > 0, got {logit_temperature}')
         self.logit_temperature = logit_temperature
         self.backward_per_domain = backward_per_domain
-        self.uda_terms = nn.ModuleList(
+        # MMEngine's ModuleList: init_weights reaches the terms (a torch
+        # ModuleList has no init_weights, so BaseModule's skips it and the
+        # terms' init_cfg would never apply).
+        self.uda_terms = ModuleList(
             [MODELS.build(term) for term in uda_terms])
         for term in self.uda_terms:
             # A term that needs a copy of the network (CAG's frozen

@@ -4,13 +4,14 @@ from .depth_distribution import DepthDistribution
 from .domain_outputs import DomainOutputs
 from .fine_grained_adversarial import FineGrainedAdversarial
 from .held_networks import HoldsNetworks, held_buffers, named_held_modules
+from .imnet_feature_distance import ImageNetFeatureDistance
 from .mean_teacher import MeanTeacher
 from .output_adversarial import OutputAdversarial
 from .target_output_loss import TargetOutputLoss
 
 __all__ = [
     'CategoryAnchorGuided', 'DACS', 'DepthDistribution', 'DomainOutputs',
-    'FineGrainedAdversarial', 'HoldsNetworks', 'MeanTeacher',
-    'OutputAdversarial', 'TargetOutputLoss', 'held_buffers',
+    'FineGrainedAdversarial', 'HoldsNetworks', 'ImageNetFeatureDistance',
+    'MeanTeacher', 'OutputAdversarial', 'TargetOutputLoss', 'held_buffers',
     'named_held_modules'
 ]

@@ -5,10 +5,10 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from .network_copy import NetworkCopy
+from .network_copy import FrozenNetworkCopy
 
 
-class FrozenPredictor(NetworkCopy):
+class FrozenPredictor(FrozenNetworkCopy):
     """Backbone and decode head copied from a segmentor, in eval mode.
 
     ``forward`` returns the head's classifier input (``feature='head'``,
@@ -26,11 +26,6 @@ class FrozenPredictor(NetworkCopy):
                  feature: Union[str, int]) -> None:
         super().__init__(backbone, decode_head)
         self.feature = feature
-        self.eval()
-
-    def train(self, mode: bool = True) -> 'FrozenPredictor':
-        """Always eval mode (BN statistics fixed, dropout off)."""
-        return super().train(False)
 
     @torch.no_grad()
     def forward(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:

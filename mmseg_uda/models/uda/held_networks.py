@@ -10,18 +10,21 @@ class HoldsNetworks:
     """Mixin for a term (an ``nn.Module``) that holds network copies which
     must stay out of the module tree.
 
-    A held network (CAG's frozen prediction model, DACS's mean teacher) is
-    not a submodule, so it is in no optimiser built from the model's
-    parameters, not among DDP's parameters or broadcast buffers, and the
-    runner's ``model.train()`` / ``model.eval()`` never reach it (the
-    holder decides its mode). It is nevertheless part of the holder's
-    state dict (``<prefix><name>.*``, hence of every checkpoint and of
-    ``--resume``) and follows ``.to()`` / ``.cuda()`` / ``.half()`` and
-    memory-format changes of the model. A state dict without any of a held
+    A held network (CAG's frozen prediction model, DACS's mean teacher,
+    FD's frozen ImageNet backbone) is not a submodule, so it is in no
+    optimiser built from the model's parameters, not among DDP's
+    parameters or broadcast buffers, and the runner's ``model.train()`` /
+    ``model.eval()`` never reach it (the holder decides its mode). It is
+    nevertheless part of the holder's state dict (``<prefix><name>.*``,
+    hence of every checkpoint and of ``--resume``) and follows ``.to()`` /
+    ``.cuda()`` / ``.half()`` / ``.double()`` and memory-format changes of
+    the model. A state dict without any of a held
     network's keys (a previous stage's checkpoint, e.g. a ``load_from`` of
     a source-only model) leaves it as it is and reports its keys missing;
     a state dict whose tensors do not fit it raises, naming the checkpoint
-    and the keys.
+    and the keys. A load that fills every tensor of a held network calls
+    :meth:`_held_network_loaded` (FD reads its ImageNet weights lazily,
+    unless a checkpoint provided them).
 
     Usage: ``class Term(HoldsNetworks, BaseModule)``, then
     ``self.hold('name', network)`` (typically in ``attach``) and
@@ -59,6 +62,10 @@ class HoldsNetworks:
     def held_networks(self) -> Iterator[Tuple[str, nn.Module]]:
         """``(name, network)`` of every held network."""
         return iter(list(self._held_dict().items()))
+
+    def _held_network_loaded(self, name: str) -> None:
+        """Called after a state dict filled every tensor of the held
+        network ``name``; does nothing unless the holder overrides it."""
 
     def _apply(self, fn, *args, **kwargs):
         super()._apply(fn, *args, **kwargs)
@@ -102,6 +109,8 @@ class HoldsNetworks:
                     f'another architecture?): {err}') from err
             missing_keys += [full + k for k in result.missing_keys]
             unexpected_keys += [full + k for k in result.unexpected_keys]
+            if not result.missing_keys:
+                self._held_network_loaded(name)
 
 
 def named_held_modules(model: nn.Module) -> List[Tuple[str, nn.Module]]:

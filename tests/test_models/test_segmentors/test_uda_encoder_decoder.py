@@ -300,3 +300,30 @@ def test_no_target_forward_when_no_term_needs_it():
     model.uda_terms = torch.nn.ModuleList([_InputsOnlyTerm(True)])
     with pytest.raises(RuntimeError, match='needs_target_forward = False'):
         model.loss(batch['inputs'], batch['data_samples'])
+
+
+def test_init_weights_reaches_the_terms():
+    """The terms' init_cfg (and their submodules') is applied by the
+    model's init_weights, as for any MMEngine module; a term without one
+    keeps its weights."""
+    cfg = tiny_model_cfg(False, dict(type='MaxSquareLoss', loss_weight=0.1))
+    discriminator = dict(
+        type='FullyConvDiscriminator', in_channels=NUM_CLASSES,
+        channels=(4, 4, 4, 4))
+    cfg.uda_terms = [
+        dict(type='OutputAdversarial', discriminator=discriminator,
+             init_cfg=dict(type='Constant', val=0.25, bias=-1.0,
+                           layer='Conv2d')),
+        dict(type='OutputAdversarial', discriminator=discriminator),
+    ]
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    untouched = copy.deepcopy(model.uda_terms[1].state_dict())
+    model.init_weights()
+    convs = [m for m in model.uda_terms[0].modules()
+             if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 5
+    for conv in convs:
+        assert torch.all(conv.weight == 0.25) and torch.all(conv.bias == -1)
+    after = model.uda_terms[1].state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in untouched.items())
