@@ -41,7 +41,8 @@ dacs_term = dict(
     color_jitter_p=0.2,
     color_jitter_strength=0.2,
     blur=True)
-fd_term = dict(_base_.imnet_feature_distance, pretrained=_base_.mit_b5_imagenet)
+fd_term = dict(
+    _base_.imnet_feature_distance, pretrained=_base_.mit_b5_imagenet)
 model = dict(
     pretrained=_base_.mit_b5_imagenet, uda_terms=[dacs_term, fd_term])
 # seed 0; the published means are over seeds 0, 1, 2
