@@ -1,7 +1,8 @@
 """Every method config parses, names registered components, states its
-paper number, builds its (ResNet-101) model, and trains an iteration on
-generated data in its task's real layouts (all GTA5 -> Cityscapes and CAG
-configs, every depth config, one per method for SYNTHIA and NTHU). The
+paper number, builds its (ResNet-101 or MiT-B5) model, and trains an
+iteration on generated data in its task's real layouts (all GTA5 ->
+Cityscapes and CAG configs, every depth config, one per method for SYNTHIA
+and NTHU; a tiny MiT for the DAFormer configs). The
 depth self-training stages read pseudo-labels written here where their
 dataset settings name them."""
 import copy
@@ -35,7 +36,8 @@ TRAINED = sorted(set([
     'configs/maxsquare/synthia2cs_iw_multi.py', 'configs/fada/synthia2cs.py',
     'configs/source_only/cs2nthu_taipei.py',
     'configs/maxsquare/cs2nthu_iw_tokyo.py', 'configs/fada/cs2nthu_rio.py',
-    'configs/cag/synthia2cs_stage1.py', 'configs/dacs/synthia2cs_deeplabv2.py'
+    'configs/cag/synthia2cs_stage1.py', 'configs/dacs/synthia2cs_deeplabv2.py',
+    'configs/daformer/synthia2cs.py'
 ] + [  # every depth config (self-training on written pseudo-labels)
     c for c in METHOD_CONFIGS if c.startswith('configs/depth/')
 ]))
@@ -67,11 +69,20 @@ def test_config_parses_and_its_components_are_registered(config):
             assert any(r.get(name) for r in registries), f'{config}: {name}'
 
 
+def is_mit(cfg) -> bool:
+    """Whether the config's encoder is a Mix Transformer (DAFormer)."""
+    return cfg.model.backbone.type.endswith('MixVisionTransformer')
+
+
 @pytest.mark.parametrize('config', METHOD_CONFIGS)
 def test_config_builds_its_model(config):
     cfg = Config.fromfile(osp.join(REPO, config))
     model = MODELS.build(cfg.model)
-    assert model.backbone.depth == 101
+    if is_mit(cfg):  # MiT-B5
+        assert [len(stage[1]) for stage in model.backbone.layers] == [
+            3, 6, 40, 3]
+    else:
+        assert model.backbone.depth == 101
 
 
 def datasets(node):
@@ -119,13 +130,19 @@ def shrink(cfg, data):
     """The demo's shrink (tiny backbone), tiny inputs (but for the depth
     method, whose fitted density grid is tied to the input size) and the
     generated data's roots."""
-    cfg.model.backbone.update(depth=50, base_channels=8, stem_channels=8)
+    cfg.model.pretrained = None  # no ImageNet weights to load here
+    if is_mit(cfg):  # a tiny MiT: dims 8/16/40/64, one block per stage
+        cfg.model.backbone.update(embed_dims=8, num_layers=[1, 1, 1, 1])
+        cfg.model.decode_head.update(in_channels=[8, 16, 40, 64],
+                                     channels=16, embed_dims=16)
+    else:
+        cfg.model.backbone.update(depth=50, base_channels=8,
+                                  stem_channels=8)
     if cfg.model.backbone.type == 'DeepLabResNet':
         cfg.model.backbone.stage_blocks = (1, 1, 1, 1)
-    cfg.model.pretrained = None  # no ImageNet weights to load here
     if cfg.model.decode_head.type == 'DeepLabV3PlusHead':  # layer1, layer4
         cfg.model.decode_head.update(in_channels=(32, 256), channels=32)
-    else:
+    elif not is_mit(cfg):
         cfg.model.decode_head.in_channels = 256
     if cfg.model.get('auxiliary_head'):
         cfg.model.auxiliary_head.in_channels = 128

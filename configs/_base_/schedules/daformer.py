@@ -3,7 +3,11 @@
 # decay 0.01 (decoupled), eps 1e-8; parameters whose name contains 'head'
 # (the whole decoder) at 10x lr, those containing 'norm' (MiT's
 # LayerNorms; nothing in a ResNet) without decay; mmengine's custom_keys
-# rule is the release's (longest key first, first match wins). 40k
+# rule is the release's (longest key first, first match wins). MMSeg's MiT
+# names its stage-end LayerNorms backbone.layers.<i>.2 (the release:
+# norm1..4), so they are listed by name to get decay 0 as well (no ResNet
+# parameter contains 'backbone.layers.'; tests/test_release_poly_horizons.py
+# checks every MiT LayerNorm). 40k
 # iterations; lr_i = lr0 (1 - i / 40000)^1.0, during the first 1500
 # iterations times 1 - (1 - i / 1500)(1 - 1e-6) (a linear warm-up from
 # ratio 1e-6 that scales the decayed lr): lr_0 = 6.0e-11, lr_49 = 1.958e-6,
@@ -15,8 +19,14 @@ optim_wrapper = dict(
         weight_decay=0.01),
     clip_grad=None,
     paramwise_cfg=dict(
-        custom_keys=dict(
-            head=dict(lr_mult=10.0), norm=dict(decay_mult=0.0))))
+        custom_keys={
+            'head': dict(lr_mult=10.0),
+            'norm': dict(decay_mult=0.0),
+            'backbone.layers.0.2.': dict(decay_mult=0.0),
+            'backbone.layers.1.2.': dict(decay_mult=0.0),
+            'backbone.layers.2.2.': dict(decay_mult=0.0),
+            'backbone.layers.3.2.': dict(decay_mult=0.0),
+        }))
 daformer_iters = 40000
 warmup_iters = 1500
 # mmengine's LinearLR and PolyLR with end=E reach their final factor at

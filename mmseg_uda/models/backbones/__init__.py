@@ -1,3 +1,4 @@
 from .deeplab_resnet import DeepLabResNet
+from .release_mit import ReleaseMixVisionTransformer
 
-__all__ = ['DeepLabResNet']
+__all__ = ['DeepLabResNet', 'ReleaseMixVisionTransformer']

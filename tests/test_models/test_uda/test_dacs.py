@@ -2,7 +2,8 @@
 METHODS.md sec. 7.1 (every student parameter and buffer, the teacher, the
 losses); two student forwards alone, three with MaxSquare; the CE
 normalisation; the teacher is outside every optimiser, in the checkpoint,
-filled from a source-only load_from; bad input is named."""
+filled from a source-only load_from; the teacher softmax and the 0.968
+test in fp32 under autocast; bad input is named."""
 import copy
 
 import pytest
@@ -358,3 +359,38 @@ def test_bad_input_is_named():
                        (dict(blur_sigma=(1.0, 0.5)), 'blur_sigma')):
         with pytest.raises(ValueError, match=match):
             MODELS.build(tiny_cfg(**bad))
+
+
+AUTOCAST = [('cpu', torch.bfloat16)] + ([('cuda', torch.bfloat16),
+                                         ('cuda', torch.float16)]
+                                        if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize('device,dtype', AUTOCAST)
+def test_teacher_softmax_and_threshold_in_fp32_under_autocast(device, dtype):
+    """sec. 7.9 porting note: under AMP the teacher's logits come in low
+    precision, but the softmax and the 0.968 test run in fp32. Constant
+    logits (4.5, 0, 0, 0) give max p = e^4.5 / (e^4.5 + 3) = 0.96775 < 0.968
+    in fp32, while a bf16 softmax rounds it to 0.96875 >= 0.968: q must be
+    0, as without autocast."""
+    model = build_model().to(device)
+    term = model.uda_terms[0]
+    head = term.teacher.decode_head
+    with torch.no_grad():
+        for conv in head.aspp_convs:  # two summed branches: 2.25 + 2.25
+            conv.weight.zero_()
+            conv.bias.copy_(torch.tensor([2.25, 0.0, 0.0, 0.0]))
+    threshold = 0.968
+    term.pseudo_threshold = threshold
+    p = torch.exp(torch.tensor(4.5)) / (torch.exp(torch.tensor(4.5)) + 3)
+    assert p < threshold <= p.to(torch.bfloat16)  # the case is a real one
+    x = torch.randn(2, 3, 32, 32, device=device)
+    with torch.autocast(device, dtype=dtype):
+        labels, weight, quality = term.pseudo_labels(x)
+    plain = term.pseudo_labels(x)
+    assert weight.dtype == torch.float32 and labels.dtype == torch.int64
+    assert float(quality) == 0.0
+    assert torch.equal(labels, torch.zeros_like(labels))
+    assert not weight.any()
+    for got, want in zip((labels, weight, quality), plain):
+        assert torch.equal(got, want)
