@@ -10,14 +10,16 @@ Two trainers run interleaved, iteration by iteration, on the same network
     device, each domain back-propagated as soon as its losses are complete
     (MaxSquare: source, then target; FADA: source, then the adversarial
     term with D frozen, segmentation step, then D; DACS as DAFormer runs
-    it: teacher update, source, teacher pseudo-labels, mix, mixed batch),
+    it: teacher update, source, teacher pseudo-labels, mix, mixed batch,
+    then MIC's masked batch when the config stacks MIC on DACS),
     SGD with a backbone group and a 10x classifier group (MaxSquare's
     released repeated-listing arithmetic when the config uses
     ``RepeatedListingSGD``; AdamW for DAFormer's schedule; Adam for FADA's
-    D). The DACS loop calls the project's ClassMix, colour-jitter and blur
-    functions (their maths are tested on their own; both trainers draw the
-    same random numbers, seeded alike per iteration) and writes the rest
-    (EMA teacher, pseudo-labels, weights, mixing, losses) itself.
+    D). The DACS loop calls the project's ClassMix, colour-jitter, blur
+    and block-mask functions (their maths are tested on their own; both
+    trainers draw the same random numbers, seeded alike per iteration) and
+    writes the rest (EMA teacher, pseudo-labels, weights, mixing, losses)
+    itself.
 
 Printed: per-iteration time (median after warm-up), images/s and peak
 memory of each, and their ratios. Peak memory is
@@ -28,7 +30,8 @@ trainers are compared too (the maths must agree).
 
 Supported reference loops: MaxSquare / MinEnt / image-wise weighting on
 the main head (``TargetOutputLoss`` without guidance), FADA
-(``FineGrainedAdversarial``) and DACS alone. Other configs are benchmarked
+(``FineGrainedAdversarial``), DACS alone and DACS + MIC
+(``MaskedImageConsistency``, 'separatetrgaug'). Other configs are benchmarked
 without a reference. Batches have the config's batch size (2 + 2 for
 DACS) and its training image size, or its crop size where the pipeline
 crops.
@@ -41,6 +44,7 @@ Examples::
         --channels-last
     python tools/benchmark_train.py configs/fada/gta2cs.py --smoke
     python tools/benchmark_train.py configs/dacs/gta2cs_deeplabv2.py
+    python tools/benchmark_train.py configs/mic/gta2cs_deeplabv2.py
 """
 import argparse
 import copy
@@ -64,6 +68,7 @@ from mmseg.utils import register_all_modules
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmseg_uda  # noqa: E402,F401
+from mmseg_uda.models.utils.block_mask import mask_images  # noqa: E402
 from mmseg_uda.models.utils.strong_augmentation import (  # noqa: E402
     class_mix_masks, draw_strong_gates, strong_transform)
 from mmseg_uda.utils import provenance  # noqa: E402
@@ -320,7 +325,7 @@ class ReferenceLoop:
         if kind is None:
             raise ValueError('benchmark_train: no reference loop for this '
                              'config (MaxSquare-family main-head terms, '
-                             'FADA, DACS only); use --no-reference')
+                             'FADA, DACS (+ MIC) only); use --no-reference')
         self.method = kind
         optimizer = cfg.optim_wrapper.get('segmentor', cfg.optim_wrapper)
         opt = optimizer.optimizer
@@ -368,6 +373,7 @@ class ReferenceLoop:
             teacher = model.uda_terms[0].teacher
             self.teacher = (teacher.backbone, teacher.decode_head)
             self.t = 0
+            self.mic = self.terms[1] if len(self.terms) == 2 else None
         else:
             loss = self.terms[0].loss
             self.loss_type = loss.type
@@ -379,10 +385,14 @@ class ReferenceLoop:
         """'maxsquare', 'fada', 'dacs' or None (no reference for this
         config)."""
         terms = cfg.model.get('uda_terms', [])
-        if len(terms) != 1 or cfg.model.get('auxiliary_head'):
+        if cfg.model.get('auxiliary_head') or not terms:
             return None
-        if terms[0].type == 'DACS':
+        mic = [t for t in terms[1:] if t.type == 'MaskedImageConsistency'
+               and t.get('mode', 'separatetrgaug') == 'separatetrgaug']
+        if terms[0].type == 'DACS' and len(terms) == 1 + len(mic) <= 2:
             return 'dacs'
+        if len(terms) != 1:
+            return None
         if terms[0].type == 'FineGrainedAdversarial' and terms[0].get(
                 'class_aware', True):
             return 'fada'
@@ -473,6 +483,22 @@ class ReferenceLoop:
         # the mixed CE: mean over all pixels of w * CE
         ce = F.cross_entropy(z_m, y_m, ignore_index=IGNORE, reduction='none')
         (ce * w_m).mean().backward()
+        del z_m, ce
+        if self.mic is not None:  # sec. 7.6, on the un-mixed y_t and w_t
+            mic = self.mic
+            jitter, blur = draw_strong_gates(mic.get('color_jitter_p', 0.2))
+            x = strong_transform(
+                x_t, self.mean, self.std, jitter, blur,
+                strength=mic.get('color_jitter_strength', 0.2),
+                sigma_range=tuple(mic.get('blur_sigma', (0.15, 1.15))),
+                per_image_sigma=False, per_image_jitter=False)
+            x = mask_images(x, mic.get('mask_block_size', 64),
+                            mic.get('mask_ratio', 0.7))
+            _, z = self.logits(x)
+            ce = F.cross_entropy(z, y_t, ignore_index=IGNORE,
+                                 reduction='none')
+            weight = mic.get('masked_loss', {}).get('loss_weight', 1.0)
+            (weight * (ce * w_t).mean()).backward()
         self.sgd.step()
 
     def target_loss(self, logits: torch.Tensor) -> torch.Tensor:
@@ -585,8 +611,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
             cfg, device)
     elif not args.no_reference:
         print('benchmark_train: no reference loop for this config '
-              '(MaxSquare-family main-head terms, FADA, DACS only); project '
-              'trainer only')
+              '(MaxSquare-family main-head terms, FADA, DACS (+ MIC) only); '
+              'project trainer only')
     wrapper = build_optim_wrapper(project, cfg.optim_wrapper)
     batch_size = cfg.train_dataloader.get('batch_size', 1)
     batches = [synthetic_batch(scales, num_classes, seed, batch_size)

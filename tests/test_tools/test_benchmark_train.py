@@ -65,13 +65,15 @@ def test_fada_smoke_and_peak(capsys):
 
 @pytest.mark.parametrize('config', [
     'configs/dacs/gta2cs_deeplabv2.py',
-    'configs/dacs/gta2cs_deeplabv2_daformer.py'
+    'configs/dacs/gta2cs_deeplabv2_daformer.py',
+    'configs/mic/gta2cs_deeplabv2.py'
 ])
 def test_dacs_smoke_same_step_same_peak(capsys, config):
     """Batch 2 + 2 crops; the reference loop (teacher update, source
-    backward, pseudo-labels, mixed batch) and the project agree after a
-    step (student and teacher), with the same peak: the source graph is
-    released before the mixed forward in both."""
+    backward, pseudo-labels, mixed batch, MIC's masked batch) and the
+    project agree after a step (student and teacher), with the same peak:
+    the source graph is released before the mixed forward, the mixed one
+    before the masked forward in both."""
     results = smoke(config)
     printed = capsys.readouterr().out
     check_structure(results, printed)
