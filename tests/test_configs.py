@@ -263,7 +263,8 @@ def test_config_trains_an_iteration(config, task_data, tmp_path):
     for term in model.uda_terms:
         for loss in (getattr(term, 'target_loss', None),
                      getattr(term, 'guidance', None),
-                     getattr(term, 'mix_loss', None)):
+                     getattr(term, 'mix_loss', None),
+                     getattr(term, 'masked_loss', None)):
             if loss is not None:
                 assert f'train/tgt.{loss.loss_name}' in logged, logged
         if type(term).__name__ == 'ImageNetFeatureDistance':

@@ -45,7 +45,11 @@ domain's pipeline: DACS's 512 x 512 crops):
       schedule, sec. 7.5). The loop calls the project's ClassMix,
       colour-jitter and blur functions (their maths are tested on their
       own) and writes the rest (EMA teacher, pseudo-labels, weights,
-      mixing, losses) itself.
+      mixing, losses) itself;
+    - DACS + MIC (sec. 7.6, 'separatetrgaug'): the DACS iteration above,
+      then, after the mixed backward, MIC's masked batch on the un-mixed
+      pseudo-labels and weight (its own colour augmentation, the
+      project's block mask), back-propagated before the one step.
 
 Both trainers use the first iteration's learning rates (the config's
 ``param_scheduler`` built once, as the runner does at iteration 0) and
@@ -75,7 +79,8 @@ Supported reference loops: MaxSquare / MinEnt / image-wise weighting on
 the main head (``TargetOutputLoss`` without guidance), FADA
 (``FineGrainedAdversarial``), a CAG-UDA stage with the released distance
 loss (``CategoryAnchorGuided``, V3+ head feature or a backbone feature),
-the depth method (``DepthDistribution``) and DACS alone (``DACS``). Other
+the depth method (``DepthDistribution``), DACS alone (``DACS``) and DACS +
+MIC (``MaskedImageConsistency``, 'separatetrgaug'). Other
 configs are benchmarked without a reference.
 
 Examples::
@@ -88,6 +93,7 @@ Examples::
     python tools/benchmark_train.py configs/depth/synthia2cs.py \
         --cfg-options model.uda_terms.0.disc_weight=1.0
     python tools/benchmark_train.py configs/dacs/gta2cs_deeplabv2.py
+    python tools/benchmark_train.py configs/mic/gta2cs_deeplabv2.py
     python tools/benchmark_train.py configs/fada/gta2cs.py --smoke
 """
 import argparse
@@ -119,6 +125,7 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import mmseg_uda  # noqa: E402,F401
 from mmseg_uda.models.uda.category_anchors import \
     anchor_pseudo_labels  # noqa: E402
+from mmseg_uda.models.utils.block_mask import mask_images  # noqa: E402
 from mmseg_uda.models.utils.strong_augmentation import (  # noqa: E402
     class_mix_masks, draw_strong_gates, strong_transform)
 from mmseg_uda.utils import provenance  # noqa: E402
@@ -715,11 +722,15 @@ class ReferenceLoop:
         """'maxsquare', 'fada', 'cag', 'depth', 'dacs' or None (no
         reference)."""
         terms = cfg.model.get('uda_terms', [])
-        if len(terms) != 1 or cfg.model.get('auxiliary_head'):
+        if cfg.model.get('auxiliary_head') or not terms:
+            return None
+        mic = [t for t in terms[1:] if t.type == 'MaskedImageConsistency'
+               and t.get('mode', 'separatetrgaug') == 'separatetrgaug']
+        if terms[0].type == 'DACS' and len(terms) == 1 + len(mic) <= 2:
+            return 'dacs'
+        if len(terms) != 1:
             return None
         term = terms[0]
-        if term.type == 'DACS':
-            return 'dacs'
         if term.type == 'FineGrainedAdversarial' and term.get(
                 'class_aware', True):
             return 'fada'
@@ -1228,6 +1239,7 @@ class DACSReference(ReferenceLoop):
         teacher = model.uda_terms[0].teacher
         self.teacher = (teacher.backbone, teacher.decode_head)
         self.t = 0
+        self.mic = self.terms[1] if len(self.terms) == 2 else None
 
     @torch.no_grad()
     def update_teacher(self) -> None:
@@ -1285,18 +1297,42 @@ class DACSReference(ReferenceLoop):
         _, z_m = self.logits(x_m)
         mixed = mean_ce(z_m, y_m, w_m, over_labelled=False)
         mixed.backward()
-        self.sgd.step()
+        del z_m
         self.losses = {'src.decode.loss_ce': ce,
                        'tgt.loss_mix': mixed.detach(),
                        'tgt.pseudo_quality': quality.mean()}
+        if self.mic is not None:
+            self.losses['tgt.loss_mic'] = self.masked_backward(x_t, y_t, w_t)
+        self.sgd.step()
+
+    def masked_backward(self, x_t: Tensor, y_t: Tensor,
+                        w_t: Tensor) -> Tensor:
+        """MIC's masked batch (sec. 7.6, 'separatetrgaug'), after the
+        mixed backward, on the un-mixed pseudo-labels and weight: one
+        colour augmentation call (blur gate always drawn), the block mask
+        in normalised space, w_t-weighted CE over all pixels."""
+        mic = self.mic
+        jitter, blur = draw_strong_gates(mic.get('color_jitter_p', 0.2))
+        x = strong_transform(
+            x_t, self.mean, self.std, jitter, blur,
+            strength=mic.get('color_jitter_strength', 0.2),
+            sigma_range=tuple(mic.get('blur_sigma', (0.15, 1.15))),
+            per_image_sigma=False, per_image_jitter=False)
+        x = mask_images(x, mic.get('mask_block_size', 64),
+                        mic.get('mask_ratio', 0.7))
+        _, z = self.logits(x)
+        weight = mic.get('masked_loss', {}).get('loss_weight', 1.0)
+        loss = weight * mean_ce(z, y_t, w_t, over_labelled=False)
+        loss.backward()
+        return loss.detach()
 
 
 REFERENCE_LOOPS = dict(maxsquare=MaxSquareReference, fada=FADAReference,
                        cag=CAGReference, depth=DepthReference,
                        dacs=DACSReference)
 SUPPORTED = ('MaxSquare-family main-head terms, FADA, a CAG-UDA stage with '
-             'the released distance loss, the depth method and DACS alone '
-             'only')
+             'the released distance loss, the depth method, DACS alone and '
+             'DACS + MIC only')
 
 
 # ------------------------------------------------------------------ main --

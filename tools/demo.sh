@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The embedded default (`make demo`): generate a small synthetic GTA5-like ->
 # Cityscapes-like dataset in the real on-disk formats, convert it with the
-# real converters, train source-only, then MaxSquare, MaxSquare+IW and DACS
+# real converters, train source-only, then MaxSquare, MaxSquare+IW, DACS and MIC
 # from the source-only checkpoint (the two-step workflow of the real
 # configs) plus a control run that only continues source training, test
 # each on the target val split, and print the comparison; the table, with
@@ -40,7 +40,7 @@ run() {  # run NAME: train configs/demo/NAME.py on 1 process, then test it
         --work-dir "$WORK/$name" --save-metrics "$WORK/$name/test_metrics.json"
 }
 
-RUNS=${DEMO_RUNS:-source_only source_only_more_iters maxsquare maxsquare_iw dacs cag_warmup cag_stage1}
+RUNS=${DEMO_RUNS:-source_only source_only_more_iters maxsquare maxsquare_iw dacs mic cag_warmup cag_stage1}
 for name in $RUNS; do
     run "$name"
 done

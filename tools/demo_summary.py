@@ -26,6 +26,7 @@ DESCRIPTIONS: Dict[str, str] = {
     'maxsquare': 'maxsquare (+300 it.)',
     'maxsquare_iw': 'maxsquare_iw (+300 it.)',
     'dacs': 'dacs (+300 it., batch 2+2 crops)',
+    'mic': 'mic (+300 it., dacs + masked image consistency)',
 }
 
 

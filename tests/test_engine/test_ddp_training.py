@@ -4,13 +4,14 @@ start (the UDA step must not depend on a custom train_step, which
 MMDistributedDataParallel never calls), and with identical buffers (BN
 running statistics, averaged by AverageBuffersHook before the save); a NaN
 loss on one rank skips the step on both; DACS's teacher (outside DDP's
-parameters) stays identical on both ranks."""
+parameters) stays identical on both ranks, also with MIC stacked on DACS."""
 import os
 import os.path as osp
 import socket
 import subprocess
 import sys
 
+import pytest
 import torch
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
@@ -84,15 +85,18 @@ def check_buffers(ranks, checkpoint):
             assert torch.equal(end[name], unsynced[0][name])
 
 
+@pytest.mark.parametrize('config', ['dacs', 'mic'])
 def test_dacs_ddp_two_cpu_processes_keep_the_teacher_identical(
-        demo_data, tmp_path):
-    options = demo_data.options('dacs') + [
+        demo_data, tmp_path, config):
+    # mic: DACS + MIC, whose mixed loss is back-propagated inside DDP's
+    # forward (before the masked batch) and all-reduced with the final one
+    options = demo_data.options(config) + [
         'train_cfg.max_iters=3', 'train_cfg.val_interval=100',
         'param_scheduler.0.end=3',
         'train_dataloader.dataset.source.pipeline.4.crop_size=(64,64)',
         'train_dataloader.dataset.target.pipeline.2.crop_size=(64,64)'
     ]
-    ranks = run_ddp('configs/demo/dacs.py', tmp_path, options)
+    ranks = run_ddp(f'configs/demo/{config}.py', tmp_path, options)
     start, end = ranks[0]['start'], ranks[0]['end']
     teacher = [n for n in end if n.startswith('uda_terms.0.teacher.')]
     assert teacher and 'uda_terms.0.teacher.backbone.conv1.weight' in teacher

@@ -168,22 +168,27 @@ def test_depth_smoke(capsys):
     # to compare the maths; the default's iteration-0 lr is checked below.
     ('configs/dacs/gta2cs_deeplabv2_daformer.py',
      ('--cfg-options', 'param_scheduler.0.start_factor=1.0')),
+    ('configs/mic/gta2cs_deeplabv2.py',
+     ('--cfg-options', 'param_scheduler.0.start_factor=1.0')),
 ])
 def test_dacs_smoke_same_step_same_peak(capsys, config, extra):
     """Batch 2 + 2 crops; the reference loop (teacher update, source
-    backward, pseudo-labels, mixed batch) and the project agree on the
+    backward, pseudo-labels, mixed batch, MIC's masked batch when the
+    config stacks it) and the project agree on the
     losses and q of the first step (a synthetic teacher confident on half
     the target cells, so that the pseudo-labels weigh) and on the weights
     after it (student and teacher), with the same peak: the source graph
-    is released before the mixed forward in both."""
+    is released before the mixed forward (the mixed one before the masked
+    forward) in both."""
     results = smoke(config, *extra)
     printed = capsys.readouterr().out
     check_structure(results, printed)
     assert 'batch 2+2' in printed
     assert results['memory_ratio'] <= 1.0
     assert re.search(r'DACS start \(synthetic\): (4[5-9]|5[0-5])%', printed)
+    mic = ['tgt.loss_mic'] if config.startswith('configs/mic') else []
     check_losses(results, ['src.decode.loss_ce', 'tgt.loss_mix',
-                           'tgt.pseudo_quality'])
+                           'tgt.pseudo_quality'] + mic)
     assert results['first_step_losses']['tgt.pseudo_quality'][1] > 0
     check_parts(results, ['backbone', 'decode_head'])
     # t = 0: the teacher is the student before the step, in both

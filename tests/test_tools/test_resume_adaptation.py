@@ -1,8 +1,9 @@
 """tools/train.py --resume of adaptation configs that set load_from
-(MaxSquare, FADA, DACS): the first --resume (empty work dir) starts fresh
-from load_from and says so; the second continues from the work dir,
-bit-exactly like an uninterrupted run (DACS: teacher and its counter t
-included, not re-copied from the student), whatever load_from says."""
+(MaxSquare, FADA, DACS, DACS + MIC): the first --resume (empty work dir)
+starts fresh from load_from and says so; the second continues from the
+work dir, bit-exactly like an uninterrupted run (DACS: teacher and its
+counter t included, not re-copied from the student), whatever load_from
+says."""
 import os
 import os.path as osp
 import subprocess
@@ -25,6 +26,11 @@ CASES = {
              TINY + ['model.uda_terms.0.discriminator.in_channels=256']),
     # 32x32 crops of the demo's 320x176 / 256x128 images
     'dacs': ('configs/demo/dacs.py', TINY + [
+        'train_dataloader.dataset.source.pipeline.4.crop_size=(32,32)',
+        'train_dataloader.dataset.target.pipeline.2.crop_size=(32,32)'
+    ]),
+    # DACS + MIC (its 8-pixel blocks: a 4 x 4 mask grid)
+    'mic': ('configs/demo/mic.py', TINY + [
         'train_dataloader.dataset.source.pipeline.4.crop_size=(32,32)',
         'train_dataloader.dataset.target.pipeline.2.crop_size=(32,32)'
     ]),
@@ -92,7 +98,7 @@ def test_resume_continues_from_the_work_dir_not_load_from(
         assert torch.equal(part['state_dict'][key], value), key
     # The optimiser states (FADA: segmentor's and discriminator's) too.
     assert_same(full['optimizer'], part['optimizer'], 'optimizer')
-    if method == 'dacs':
+    if method in ('dacs', 'mic'):
         state = part['state_dict']
         assert int(state['uda_terms.0.teacher._extra_state']) == 4
         # the teacher is an average, not a copy of the student

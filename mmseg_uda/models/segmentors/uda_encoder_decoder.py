@@ -12,6 +12,7 @@ from torch import Tensor
 
 from ...engine.optimizers import active_optim_wrapper, backward_now
 from ..uda.domain_outputs import DomainOutputs
+from ..uda.shared_results import check_shared_results
 from ..utils.detached_accuracy import accuracy_stride
 
 
@@ -48,7 +49,13 @@ class UDAEncoderDecoder(EncoderDecoder):
     True): DACS trains on mixed images only, so DACS alone has two student
     forwards per iteration (source, mixed) and DACS + MaxSquare three; the
     terms then get :meth:`DomainOutputs.inputs_only` target outputs (images
-    and data samples). A single-domain training batch
+    and data samples). Terms share per-iteration results through the
+    target outputs' ``shared`` store (:class:`SharedResults`): a term
+    declaring ``publishes = (keys)`` writes them, a later one declaring
+    ``reads = (keys)`` reads them (DACS publishes its pseudo-label and
+    weight, MIC reads them); a term list that reads a key before or
+    without its publisher is refused when the model is built. A
+    single-domain training batch
     (a plain tensor) is trained with the source losses only, which is what
     source-only and self-training configs use.
 
@@ -66,10 +73,14 @@ class UDAEncoderDecoder(EncoderDecoder):
             domain, not of both. The gradients equal those of the one
             backward pass (the summed loss); the returned source losses are
             then detached (for logging) and the final backward of
-            ``update_params`` covers the target terms. Under DDP the source
-            gradients accumulate locally and are all-reduced with the
-            target's. False keeps both graphs until one backward.
-            Defaults to True.
+            ``update_params`` covers the target terms. When no term needs
+            the target forward (DACS, MIC), every term's graph is its own
+            and each term but the last is back-propagated as soon as its
+            losses are computed (DACS's mixed graph is released before
+            MIC's masked forward, as the release's separate backwards).
+            Under DDP these early gradients accumulate locally and are
+            all-reduced with the final backward's. False keeps every graph
+            until one backward. Defaults to True.
         channels_last (bool): Keep the 4-D weights and the backbone's input
             in channels-last memory format (NHWC; faster convolutions with
             cuDNN, above all under bf16/fp16 autocast). Same maths, float
@@ -105,6 +116,8 @@ class UDAEncoderDecoder(EncoderDecoder):
         # terms' init_cfg would never apply).
         self.uda_terms = ModuleList(
             [MODELS.build(term) for term in uda_terms])
+        # e.g. MIC reads DACS's pseudo-labels: DACS must come first
+        check_shared_results(self.uda_terms)
         for term in self.uda_terms:
             # A term that needs a copy of the network (CAG's frozen
             # prediction model) builds it here, before any weights load.
@@ -205,9 +218,10 @@ class UDAEncoderDecoder(EncoderDecoder):
         if len(self.uda_terms) == 0:
             return losses
         wrapper = active_optim_wrapper()
-        if (self.backward_per_domain and wrapper is not None
-                and torch.is_grad_enabled()):
-            losses = self._backward_source(losses, wrapper)
+        early_backward = (self.backward_per_domain and wrapper is not None
+                          and torch.is_grad_enabled())
+        if early_backward:
+            losses = self._backward_now(losses, wrapper)
             source = source.detached()
         if any(
                 getattr(term, 'needs_target_forward', True)
@@ -218,13 +232,22 @@ class UDAEncoderDecoder(EncoderDecoder):
             target = DomainOutputs.inputs_only(inputs['target'],
                                                self.align_corners,
                                                data_samples['target'])
-        for term in self.uda_terms:
-            losses.update(add_prefix(term.loss(source, target), 'tgt'))
+        last = len(self.uda_terms) - 1
+        for index, term in enumerate(self.uda_terms):
+            term_losses = add_prefix(term.loss(source, target), 'tgt')
+            if early_backward and index < last and not target.has_forward:
+                # Without a target forward every term's graph is its own
+                # (its own student forwards; source detached, shared
+                # results carry no gradient): release it before the next
+                # term's forward (DACS's mixed batch before MIC's masked
+                # one, as the release's separate backwards).
+                term_losses = self._backward_now(term_losses, wrapper)
+            losses.update(term_losses)
         return losses
 
-    def _backward_source(self, losses: Dict[str, Tensor],
-                         wrapper) -> Dict[str, Tensor]:
-        """Back-propagate the summed source losses now (as the optimiser
+    def _backward_now(self, losses: Dict[str, Tensor],
+                      wrapper) -> Dict[str, Tensor]:
+        """Back-propagate the summed ``losses`` now (as the optimiser
         wrapper's own backward would) and return them detached."""
         total, _ = self.parse_losses(losses)
         if not total.requires_grad:

@@ -5,13 +5,16 @@ from .domain_outputs import DomainOutputs
 from .fine_grained_adversarial import FineGrainedAdversarial
 from .held_networks import HoldsNetworks, held_buffers, named_held_modules
 from .imnet_feature_distance import ImageNetFeatureDistance
+from .masked_image_consistency import MaskedImageConsistency
 from .mean_teacher import MeanTeacher
 from .output_adversarial import OutputAdversarial
+from .shared_results import SharedResults, check_shared_results
 from .target_output_loss import TargetOutputLoss
 
 __all__ = [
     'CategoryAnchorGuided', 'DACS', 'DepthDistribution', 'DomainOutputs',
     'FineGrainedAdversarial', 'HoldsNetworks', 'ImageNetFeatureDistance',
-    'MeanTeacher', 'OutputAdversarial', 'TargetOutputLoss', 'held_buffers',
-    'named_held_modules'
+    'MaskedImageConsistency', 'MeanTeacher', 'OutputAdversarial',
+    'SharedResults', 'TargetOutputLoss', 'check_shared_results',
+    'held_buffers', 'named_held_modules'
 ]

@@ -1,6 +1,6 @@
 """DACS: self-training on ClassMix-mixed images with mean-teacher
 pseudo-labels."""
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -18,10 +18,11 @@ from ..utils.strong_augmentation import (CLASS_MIX_SCOPES, class_mix_masks,
 from .domain_outputs import DomainOutputs
 from .held_networks import HoldsNetworks
 from .mean_teacher import MeanTeacher
+from .student_reference import KeepsStudent
 
 
 @MODELS.register_module()
-class DACS(HoldsNetworks, BaseModule):
+class DACS(KeepsStudent, HoldsNetworks, BaseModule):
     """Domain adaptation via cross-domain mixed sampling (Tranheden et
     al., WACV 2021) as DAFormer, HRDA and MIC run it (METHODS.md sec. 7.1;
     the original DACS, sec. 7.10, through the options).
@@ -54,6 +55,11 @@ class DACS(HoldsNetworks, BaseModule):
     checkpoint (``uda_terms.<i>.teacher.*``), so ``--resume`` continues it.
     A ``load_from`` without teacher keys (a source-only model) leaves
     ``t = 0``: the first iteration copies the loaded student.
+
+    The teacher's pseudo-label ``ŷ`` and weight ``w_t`` of the target
+    batch, before ClassMix, are published in ``target.shared``
+    (:class:`SharedResults`) as ``'pseudo_label'`` and ``'pseudo_weight'``
+    for later terms (MIC, sec. 7.6).
 
     Randomness comes from torch's default generators only (ClassMix
     choice and blur sigma on the device, the two gates and the jitter order
@@ -96,6 +102,9 @@ class DACS(HoldsNetworks, BaseModule):
 
     #: The segmentor need not run the student on the plain target batch.
     needs_target_forward = False
+    #: Published in ``target.shared`` every iteration (before ClassMix):
+    #: ``ŷ`` (B, H, W) int64 and ``w_t`` (B, H, W) float32.
+    publishes = ('pseudo_label', 'pseudo_weight')
 
     def __init__(self,
                  alpha: float = 0.999,
@@ -144,7 +153,6 @@ class DACS(HoldsNetworks, BaseModule):
             loss_weight=1.0,
             avg_non_ignore=False,
             loss_name='loss_mix'))
-        self._segmentor: List[nn.Module] = []
         # checked at build time, not only when attached
         MeanTeacher.check_options(alpha, ema_update)
 
@@ -153,19 +161,9 @@ class DACS(HoldsNetworks, BaseModule):
     def attach(self, segmentor: nn.Module) -> None:
         """Keep the segmentor (for the mixed forward) and build the teacher
         as a copy of its network."""
-        # A plain list: as an attribute the segmentor would become a
-        # submodule of its own term.
-        self._segmentor = [segmentor]
+        self.keep_student(segmentor)
         self.hold('teacher', MeanTeacher(segmentor, self.alpha,
                                          self.ema_update))
-
-    @property
-    def segmentor(self) -> nn.Module:
-        """The student segmentor."""
-        if not self._segmentor:
-            raise RuntimeError('DACS: no segmentor; the term must be built '
-                               'by UDAEncoderDecoder (which calls attach)')
-        return self._segmentor[0]
 
     @property
     def teacher(self) -> MeanTeacher:
@@ -202,21 +200,6 @@ class DACS(HoldsNetworks, BaseModule):
         return labels, weight, quality_weight(max_prob,
                                               self.pseudo_threshold)
 
-    def _source_labels(self, source: DomainOutputs) -> Tensor:
-        if not source.data_samples or any(
-                'gt_sem_seg' not in s for s in source.data_samples):
-            raise ValueError('DACS: the source data samples carry no '
-                             'gt_sem_seg (ClassMix needs the source labels)')
-        labels = torch.stack(
-            [s.gt_sem_seg.data[0] for s in source.data_samples]).long()
-        if labels.shape[1:] != source.inputs.shape[2:]:
-            raise ValueError(
-                f'DACS: source labels of size {tuple(labels.shape[1:])} but '
-                f'images of size {tuple(source.inputs.shape[2:])}; ClassMix '
-                'pastes labels and images with the same mask (crop or pad '
-                'both to one size)')
-        return labels
-
     def loss(self, source: DomainOutputs,
              target: DomainOutputs) -> Dict[str, Tensor]:
         """The mixed loss of one iteration.
@@ -224,7 +207,8 @@ class DACS(HoldsNetworks, BaseModule):
         Args:
             source (DomainOutputs): Source outputs (only its images and
                 labels are read).
-            target (DomainOutputs): Target images (no forward needed).
+            target (DomainOutputs): Target images (no forward needed);
+                ``ŷ`` and ``w_t`` are published in its ``shared``.
 
         Returns:
             dict[str, Tensor]: ``loss_mix`` and the logged pseudo-label
@@ -240,8 +224,11 @@ class DACS(HoldsNetworks, BaseModule):
                 f'DACS: source images {tuple(x_s.shape)} and target images '
                 f'{tuple(x_t.shape)} differ in shape; ClassMix needs crops '
                 'of one size and batches of one size in both domains')
-        y_s = self._source_labels(source)
+        y_s = source.label_maps('DACS', 'ClassMix')
         y_t, w_t, quality = self.pseudo_labels(x_t)
+        # before mixing: MIC trains on the un-mixed target (sec. 7.6)
+        target.shared.publish('pseudo_label', y_t, by='DACS')
+        target.shared.publish('pseudo_weight', w_t, by='DACS')
         masks = class_mix_masks(y_s, self.classmix_scope, self.ignore_index)
         x_m = mix(masks, x_s, x_t)
         y_m = mix(masks, y_s, y_t)

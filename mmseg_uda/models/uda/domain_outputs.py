@@ -1,9 +1,12 @@
 """Network outputs of one domain's batch, shared by every loss term."""
 from typing import Dict, Optional, Tuple
 
+import torch
 from mmseg.models.utils import resize
 from mmseg.utils import SampleList
 from torch import Tensor
+
+from .shared_results import SharedResults
 
 
 class DomainOutputs:
@@ -33,6 +36,8 @@ class DomainOutputs:
         head_feature (Tensor, optional): The decode head's pre-classifier
             feature, shape (B, D, h, w), for heads with
             ``exposes_feature = True``. Defaults to None.
+        shared (SharedResults, optional): The store of results shared
+            between terms. Defaults to a new, empty one.
     """
 
     def __init__(self,
@@ -41,8 +46,10 @@ class DomainOutputs:
                  logits: Optional[Dict[str, Tensor]],
                  align_corners: bool,
                  data_samples: Optional[SampleList] = None,
-                 head_feature: Optional[Tensor] = None) -> None:
+                 head_feature: Optional[Tensor] = None,
+                 shared: Optional[SharedResults] = None) -> None:
         self.inputs = inputs
+        self.shared = SharedResults() if shared is None else shared
         self.head_feature = head_feature
         self._feats = feats
         self._logits = logits
@@ -127,14 +134,47 @@ class DomainOutputs:
             storage with these), same data samples.
         """
         if not self.has_forward:
-            return DomainOutputs.inputs_only(self.inputs.detach(),
-                                             self.align_corners,
-                                             self.data_samples)
+            return DomainOutputs(
+                self.inputs.detach(),
+                None,
+                None,
+                self.align_corners,
+                self.data_samples,
+                shared=self.shared)
         out = DomainOutputs(
             self.inputs.detach(), tuple(f.detach() for f in self.feats),
             {k: v.detach()
              for k, v in self.logits.items()}, self.align_corners,
             self.data_samples, None if self.head_feature is None else
-            self.head_feature.detach())
+            self.head_feature.detach(), self.shared)
         out._resized = {k: v.detach() for k, v in self._resized.items()}
         return out
+
+    def label_maps(self, reader: str, why: str) -> Tensor:
+        """The data samples' ``gt_sem_seg`` stacked, checked against the
+        image size.
+
+        Args:
+            reader (str): Who needs them (for error messages).
+            why (str): What for (for error messages).
+
+        Returns:
+            Tensor: Labels, shape (B, H, W), int64.
+
+        Raises:
+            ValueError: If a sample has no ``gt_sem_seg`` or the labels and
+                images differ in size.
+        """
+        if not self.data_samples or any('gt_sem_seg' not in s
+                                        for s in self.data_samples):
+            raise ValueError(f'{reader}: the data samples carry no '
+                             f'gt_sem_seg ({why} needs the labels)')
+        labels = torch.stack(
+            [s.gt_sem_seg.data[0] for s in self.data_samples]).long()
+        if labels.shape[1:] != self.inputs.shape[2:]:
+            raise ValueError(
+                f'{reader}: labels of size {tuple(labels.shape[1:])} but '
+                f'images of size {tuple(self.inputs.shape[2:])}; {why} '
+                'needs labels and images of one size (crop or pad both to '
+                'one size)')
+        return labels

@@ -1,3 +1,4 @@
+from .block_mask import block_mask, mask_images
 from .class_gmm_density import ClassGMMDensity, load_class_gmm
 from .detached_accuracy import detached_accuracy
 from .frozen_batch_norm import FrozenBatchNorm2d
@@ -8,7 +9,7 @@ from .strong_augmentation import (apply_color_jitter, class_mix_masks,
 
 __all__ = [
     'ClassGMMDensity', 'FrozenBatchNorm2d', 'apply_color_jitter',
-    'class_mix_masks', 'color_jitter', 'detached_accuracy',
+    'block_mask', 'class_mix_masks', 'color_jitter', 'detached_accuracy',
     'draw_strong_gates', 'frozen_call', 'gaussian_blur', 'load_class_gmm',
-    'mix', 'strong_transform'
+    'mask_images', 'mix', 'strong_transform'
 ]
