@@ -1,7 +1,8 @@
-# mmseg_uda: `make demo` (set up, then the demo) and `make test` (set up, then
-# the test suite). The set-up creates .venv if missing and installs the pinned
-# stack; mmcv 2.1.0 is compiled from its PyPI source (~10 min on 2 cores the
-# first time; pip caches the wheel afterwards).
+# mmseg_uda: `make demo` (set up, then the quick demo: every method family,
+# about 10 min on 2 cores), `make demo-full` (the longer demo) and `make test`
+# (set up, then the test suite). The set-up creates .venv if missing and
+# installs the pinned stack; mmcv 2.1.0 is compiled from its PyPI source
+# (~10 min on 2 cores the first time; pip caches the wheel afterwards).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -27,7 +28,7 @@ MMCV_BUILD_NOTE := compiling the CPU ops from source, about 25 min on 2 cores \
 	seconds for it
 endif
 
-.PHONY: all venv test demo clean-demo
+.PHONY: all venv test demo demo-full clean-demo
 
 all: test
 
@@ -54,7 +55,10 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
-	bash tools/demo.sh
+	bash tools/demo.sh quick
+
+demo-full: $(STAMP)
+	bash tools/demo.sh full
 
 clean-demo:
 	rm -rf data/demo work_dirs/demo

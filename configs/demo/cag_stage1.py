@@ -49,4 +49,4 @@ custom_hooks = [
                 pipeline=_base_.demo_anchor_pipeline)),
         missing_anchors='zero')
 ]
-load_from = 'work_dirs/demo/cag_warmup/iter_200.pth'
+load_from = 'work_dirs/demo/full/cag_warmup/iter_200.pth'

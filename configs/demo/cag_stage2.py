@@ -3,4 +3,4 @@
 # model: anchors and frozen model rebuilt from it.
 _base_ = ['./cag_stage1.py']
 model = dict(uda_terms=[dict(_base_.model.uda_terms[0], stage=2)])
-load_from = 'work_dirs/demo/cag_stage1/iter_100.pth'
+load_from = 'work_dirs/demo/full/cag_stage1/iter_100.pth'

@@ -7,7 +7,7 @@
 _base_ = ['../dacs/gta2cs_deeplabv2.py', './_demo.py']
 demo_iters = 300
 demo_crop_size = (128, 128)
-load_from = 'work_dirs/demo/source_only/iter_600.pth'
+load_from = 'work_dirs/demo/full/source_only/iter_600.pth'
 model = _base_.demo_model
 optim_wrapper = dict(optimizer=dict(lr=_base_.demo_lr))
 param_scheduler = [dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0,

@@ -2,7 +2,7 @@
 # stage, 72.6 mIoU on the real data): CE on the spatial-prior pseudo-labels
 # of the demo Cityscapes train images written by
 #   python tools/generate_pseudo_labels.py configs/demo/depth.py \
-#       work_dirs/demo/depth/iter_300.pth \
+#       work_dirs/demo/full/depth/iter_300.pth \
 #       --out data/demo/cityscapes/pseudo_labels/depth_demo
 # from configs/demo/depth.py's model (whose pseudo_label_refinement scales
 # the released thresholds to 320x192) at the input size, 320x192, and read
@@ -10,7 +10,7 @@
 _base_ = ['../depth/synthia2cs_7_self_training.py', './_demo.py']
 demo_iters = 100
 depth_scale = (320, 192)
-load_from = 'work_dirs/demo/depth/iter_300.pth'
+load_from = 'work_dirs/demo/full/depth/iter_300.pth'
 model = _base_.demo_model
 optim_wrapper = dict(optimizer=dict(lr=_base_.demo_lr))
 param_scheduler = [
