@@ -2,7 +2,8 @@
 # about 10 min on 2 cores), `make demo-full` (the longer demo) and `make test`
 # (set up, then the test suite). The set-up creates .venv if missing and
 # installs the pinned stack; mmcv 2.1.0 is compiled from its PyPI source
-# (~10 min on 2 cores the first time; pip caches the wheel afterwards).
+# (about 15 min for the whole set-up on an idle 2-core machine the first time,
+# longer when the machine is busy; pip caches the wheel afterwards).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -23,9 +24,9 @@ MMCV_BUILD_NOTE := compiling the CPU and CUDA ops from source (MMCV_CUDA_OPS=1):
 else
 MMCV_BUILD_ENV := MMCV_WITH_OPS=1 FORCE_CUDA=0 CUDA_VISIBLE_DEVICES=
 MMCV_PIP_FLAGS :=
-MMCV_BUILD_NOTE := compiling the CPU ops from source, about 25 min on 2 cores \
-	(measured: README, Install); then cached by pip, a later make venv takes \
-	seconds for it
+MMCV_BUILD_NOTE := compiling the CPU ops from source, about 12 min on 2 idle \
+	cores, longer on a busy machine (measured: README, Install); then cached \
+	by pip, a later make venv takes seconds for it
 endif
 
 .PHONY: all venv test demo demo-full clean-demo
