@@ -32,7 +32,7 @@ NPROC=${NPROC:-2}
 # One compute thread per process (unless OMP_NUM_THREADS says otherwise):
 # the dataloader workers use the other core, and torch's default of one
 # thread per core slows down by up to 10x on a 2-core machine that is also
-# running anything else (README, "The demo"). Results depend on the thread
+# running anything else (docs/demo.md). Results depend on the thread
 # count; the summary names it.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 # Every 10th val image (2 of the 20) gets a picture.
@@ -95,7 +95,7 @@ esac
 python tools/demo_summary.py "$WORK" $RUNS "${control[@]}" \
     --configs "$CONFIGS" --command "$COMMAND" --out "$WORK/summary.md"
 
-# The depth method's chain (README, "Depth distribution") on a SYNTHIA-like
+# The depth method's chain (configs/depth/README.md) on a SYNTHIA-like
 # source with depth maps, 7 classes: GMM fit, adaptation, test; in full
 # also spatial-prior pseudo-labels, self-training, test.
 if [ "${DEMO_DEPTH:-1}" = 1 ]; then

@@ -12,7 +12,7 @@ from torch import Tensor
 
 GMM_FORMAT = 'mmseg_uda.class_gmm/1'
 GMM_FEATURES = ('column', 'row', 'depth')
-FIT_HINT = 'fit it with tools/fit_depth_gmm.py (README, "Depth distribution")'
+FIT_HINT = 'fit it with tools/fit_depth_gmm.py (configs/depth/README.md)'
 #: Cells per evaluation on the CPU (whole images; at least one): the float64
 #: intermediates of ~2 images of the 161x96 grid stay in cache, which made
 #: batch 8 ~1.7x faster than one evaluation of the whole batch on the 2-core
